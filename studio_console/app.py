@@ -1,0 +1,251 @@
+"""Composition root: settings, logging, secrets, OBS session, services and window, run on one qasync loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets as pysecrets
+import sys
+import time
+import traceback
+from types import TracebackType
+from typing import Any
+
+from studio_console import APP_NAME
+from studio_console.cli import LaunchOptions
+from studio_console.logs import redact, setup_logging
+from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
+from studio_console.obs.session import ObsSession
+from studio_console.settings.model import Settings
+from studio_console.settings.paths import AppPaths
+from studio_console.settings.secrets import OBS_PASSWORD, SecretStore
+from studio_console.settings.store import SettingsSaveError, SettingsStore
+
+log = logging.getLogger(__name__)
+
+DEMO_OBS_PASSWORD = "demo-obs-password"
+
+
+def effective_settings(saved: Settings, options: LaunchOptions) -> Settings:
+    """Saved settings with command-line overrides applied, for this run only."""
+    effective = saved.model_copy(deep=True)
+    if options.obs_host:
+        effective.obs.host = options.obs_host
+    if options.obs_port:
+        effective.obs.port = options.obs_port
+    if options.log_level:
+        effective.log_level = options.log_level  # type: ignore[assignment]
+    if options.remote_port is not None:
+        effective.remote.port = options.remote_port
+    return effective
+
+
+class ManagedObs:
+    """The OBS instance demo mode starts (and restarts) with its own isolated configuration."""
+
+    def __init__(self, paths: AppPaths, port: int, password: str) -> None:
+        self.config = ObsConfig(home=paths.demo_obs_home, port=port, password=password)
+        self.process: ObsProcess | None = None
+
+    async def ensure_running(self) -> bool:
+        if obs_executable() is None:
+            raise FileNotFoundError("OBS Studio is not installed (Debian/Ubuntu: sudo apt-get install obs-studio)")
+        loop = asyncio.get_running_loop()
+        if self.process is None or not self.process.running():
+            self.config.home.mkdir(parents=True, exist_ok=True)
+            old_display = self.process.display if self.process is not None else None
+            self.process = await loop.run_in_executor(None, lambda: launch_obs(self.config, display=old_display))
+        await loop.run_in_executor(None, self.process.wait_port, 60.0)
+        return True
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            process, self.process = self.process, None
+            await asyncio.get_running_loop().run_in_executor(None, process.stop)
+
+
+class Studio:
+    """Owns the running app: builds services and window, runs until quit, shuts down in order."""
+
+    def __init__(self, options: LaunchOptions, paths: AppPaths, store: SettingsStore, saved: Settings, notice: str | None) -> None:
+        self.options = options
+        self.paths = paths
+        self.store = store
+        self.saved = saved
+        self.settings = effective_settings(saved, options)
+        self.startup_notice = notice
+        self.secrets = SecretStore.open(paths.config_dir, paths.custom_root)
+        self.managed_obs: ManagedObs | None = None
+        self._quit: asyncio.Future[None] | None = None
+
+    def obs_password(self) -> str | None:
+        if self.options.obs_password_env:
+            value = os.environ.get(self.options.obs_password_env)
+            if value is None:
+                log.warning("environment variable %s is not set; no OBS password", self.options.obs_password_env)
+            from studio_console.logs import secrets as registry
+
+            registry.add(value)
+            return value
+        if self.options.demo:
+            return self._demo_password()
+        return self.secrets.get(OBS_PASSWORD)
+
+    def _demo_password(self) -> str:
+        password = self.secrets.get(DEMO_OBS_PASSWORD)
+        if not password:
+            password = pysecrets.token_urlsafe(18)
+            self.secrets.set(DEMO_OBS_PASSWORD, password)
+        return password
+
+    async def main(self) -> int:
+        from studio_console.qt.bridge import StudioBridge
+        from studio_console.qt.main_window import MainWindow
+        from studio_console.qt.views.log_panel import LogPanel, LogSignaller, QtLogHandler
+
+        loop = asyncio.get_running_loop()
+        self._quit = loop.create_future()
+        loop.set_exception_handler(self._loop_exception)
+
+        signaller = LogSignaller()
+        log_panel = LogPanel()
+        signaller.line_logged.connect(log_panel.append_line)
+        qt_handler = QtLogHandler(signaller, getattr(logging, self.settings.log_level))
+        logging.getLogger().addHandler(qt_handler)
+
+        window = MainWindow(log_panel)
+        self.window = window
+        window.restore_layout(self.saved.window.geometry_b64, self.saved.window.dock_state_b64)
+        install_exception_hook(window)
+
+        password = self.obs_password()
+        on_not_running = None
+        if self.options.demo:
+            self.managed_obs = ManagedObs(self.paths, self.settings.obs.port, password or "")
+            on_not_running = self.managed_obs.ensure_running
+        session = ObsSession(
+            self.settings.obs.host,
+            self.settings.obs.port,
+            password,
+            request_timeout=self.settings.obs.request_timeout_s,
+            on_not_running=on_not_running,
+        )
+        bridge = StudioBridge(session, self.settings, window, demo=self.options.demo)
+        self.bridge = bridge
+        window.close_requested.connect(self.request_quit)
+        window.launch_obs_requested.connect(lambda: bridge.tasks.spawn(self.launch_obs(), "launch-obs"))
+        window.launch_action.setEnabled(obs_executable() is not None)
+
+        window.show()
+        log.info("%s started (config: %s)", APP_NAME, self.paths.config_dir)
+        if self.startup_notice:
+            window.show_notice("Settings reset", self.startup_notice)
+        if self.secrets.warning:
+            window.statusBar().showMessage(self.secrets.warning, 15000)
+        bridge.start()
+        if self.options.quit_after is not None:
+            loop.call_later(self.options.quit_after, window.close)
+        try:
+            await self._quit
+        finally:
+            await self.shutdown(window, bridge)
+            logging.getLogger().removeHandler(qt_handler)
+        return 0
+
+    async def launch_obs(self) -> None:
+        """The "Launch OBS" action: start the installed OBS with the websocket on our port and password."""
+        if self.managed_obs is None:
+            password = self.obs_password()
+            if not password:
+                password = pysecrets.token_urlsafe(18)
+                self.secrets.set(OBS_PASSWORD, password)
+                self.bridge.session.set_password(password)
+            self.managed_obs = ManagedObs(self.paths, self.settings.obs.port, password)
+        await self.managed_obs.ensure_running()
+        self.bridge.session.retry_now()
+
+    def request_quit(self) -> None:
+        if self._quit is not None and not self._quit.done():
+            self._quit.set_result(None)
+
+    async def shutdown(self, window: Any, bridge: Any) -> None:
+        geometry, state = window.saved_layout()
+        self.saved.window.geometry_b64 = geometry
+        self.saved.window.dock_state_b64 = state
+        try:
+            self.store.save(self.saved)
+        except SettingsSaveError as exc:
+            log.error("%s", exc)
+        await bridge.shutdown()
+        if self.managed_obs is not None:
+            await self.managed_obs.stop()
+        log.info("%s stopped", APP_NAME)
+
+    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if exc is not None:
+            report_exception(type(exc), exc, exc.__traceback__)
+        else:
+            log.error("event loop: %s", context.get("message"))
+
+
+_window_for_errors: Any = None
+
+
+def report_exception(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+    """Log an unexpected exception and show it without stopping the show."""
+    if issubclass(exc_type, KeyboardInterrupt):
+        return
+    text = "".join(traceback.format_exception(exc_type, exc, tb))
+    log.error("unexpected error:\n%s", text)
+    window = _window_for_errors
+    if window is not None:
+        try:
+            window.show_notice(
+                "Unexpected error",
+                redact(f"{exc_type.__name__}: {exc}\n\nThe show goes on; details are in the Log panel."),
+            )
+        except RuntimeError:
+            pass
+
+
+def install_exception_hook(window: Any) -> None:
+    global _window_for_errors
+    _window_for_errors = window
+    sys.excepthook = report_exception
+
+
+def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
+    logging.getLogger("qt").warning("%s", message)
+
+
+def run(options: LaunchOptions) -> int:
+    paths = AppPaths.under(options.config_dir) if options.config_dir else AppPaths.default()
+    paths.ensure()
+    store = SettingsStore(paths.settings_file)
+    # Log to stderr before the file exists, so a settings problem is never silent.
+    setup_logging(paths.log_dir, options.log_level or "INFO")
+    loaded = store.load()
+    level = options.log_level or loaded.settings.log_level
+    setup_logging(paths.log_dir, level)
+
+    started = time.monotonic()
+    from PySide6.QtCore import qInstallMessageHandler
+    from PySide6.QtWidgets import QApplication
+
+    import qasync
+
+    qInstallMessageHandler(_qt_message_handler)
+    app = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
+    app.setQuitOnLastWindowClosed(False)  # the app quits through Studio.request_quit, after shutdown
+    studio = Studio(options, paths, store, loaded.settings, loaded.notice)
+    log.debug("Qt ready after %.0f ms", (time.monotonic() - started) * 1000)
+    result: int = qasync.run(studio.main())
+    return result
+
+
+def _qt_args() -> list[str]:
+    return []

@@ -1,0 +1,1 @@
+"""Immutable domain models and events: no IO, no Qt."""

@@ -1,0 +1,1 @@
+"""The only package that speaks obs-websocket: an async client, translation to domain events, reconnects."""

@@ -1,0 +1,66 @@
+"""obs-websocket 5 protocol constants (op codes, event subscriptions, close codes)."""
+
+from __future__ import annotations
+
+from enum import IntEnum, IntFlag
+
+
+class Op(IntEnum):
+    HELLO = 0
+    IDENTIFY = 1
+    IDENTIFIED = 2
+    REIDENTIFY = 3
+    EVENT = 5
+    REQUEST = 6
+    REQUEST_RESPONSE = 7
+    REQUEST_BATCH = 8
+    REQUEST_BATCH_RESPONSE = 9
+
+
+class Subscription(IntFlag):
+    GENERAL = 1 << 0
+    CONFIG = 1 << 1
+    SCENES = 1 << 2
+    INPUTS = 1 << 3
+    TRANSITIONS = 1 << 4
+    FILTERS = 1 << 5
+    OUTPUTS = 1 << 6
+    SCENE_ITEMS = 1 << 7
+    MEDIA_INPUTS = 1 << 8
+    VENDORS = 1 << 9
+    UI = 1 << 10
+    # obs-websocket-py 1.0 identifies with 1023, which leaves out UI (studio mode events).
+    ALL = (1 << 11) - 1
+    INPUT_VOLUME_METERS = 1 << 16
+    INPUT_ACTIVE_STATE_CHANGED = 1 << 17
+    INPUT_SHOW_STATE_CHANGED = 1 << 18
+    SCENE_ITEM_TRANSFORM_CHANGED = 1 << 19
+
+
+class BatchExecution(IntEnum):
+    SERIAL_REALTIME = 0
+    SERIAL_FRAME = 1
+    PARALLEL = 2
+
+
+class CloseCode(IntEnum):
+    UNKNOWN_REASON = 4000
+    MESSAGE_DECODE_ERROR = 4002
+    MISSING_DATA_FIELD = 4003
+    INVALID_DATA_FIELD_TYPE = 4004
+    INVALID_DATA_FIELD_VALUE = 4005
+    UNKNOWN_OP_CODE = 4006
+    NOT_IDENTIFIED = 4007
+    ALREADY_IDENTIFIED = 4008
+    AUTHENTICATION_FAILED = 4009
+    UNSUPPORTED_RPC_VERSION = 4010
+    SESSION_INVALIDATED = 4011
+    UNSUPPORTED_FEATURE = 4012
+
+
+# Reconnecting after these only repeats the failure; the operator has to act.
+NO_RETRY_CLOSE_CODES = frozenset(
+    {CloseCode.AUTHENTICATION_FAILED, CloseCode.UNSUPPORTED_RPC_VERSION, CloseCode.SESSION_INVALIDATED}
+)
+
+RPC_VERSION = 1

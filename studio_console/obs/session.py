@@ -1,0 +1,402 @@
+"""Keeps a connection to OBS alive for a whole show: connect, full resync, live state mirror, reconnect."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from studio_console.domain.obs_state import (
+    AudioInput,
+    ConnectionState,
+    ConnectionStatus,
+    ObsSnapshot,
+)
+from studio_console.obs import translate
+from studio_console.obs.client import BatchResult, ObsClient
+from studio_console.obs.errors import (
+    ObsAuthFailed,
+    ObsConnectError,
+    ObsError,
+    ObsNotConnected,
+    ObsNotRunning,
+    ObsUnsupportedVersion,
+)
+from studio_console.obs.protocol import NO_RETRY_CLOSE_CODES, BatchExecution, CloseCode, Subscription
+
+log = logging.getLogger(__name__)
+
+JsonDict = dict[str, Any]
+SnapshotListener = Callable[[ObsSnapshot], None]
+EventListener = Callable[[str, JsonDict], None]
+# Called when nothing answers on the port; returns True when it started OBS (demo mode).
+NotRunningHook = Callable[[], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Jittered exponential back-off: the first retry is fast, later ones are capped."""
+
+    first_s: float = 0.15
+    factor: float = 2.0
+    cap_s: float = 1.5
+    jitter: float = 0.2
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.cap_s, self.first_s * self.factor ** max(0, attempt - 1))
+        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+
+
+class ObsSession:
+    """The app's one link to OBS. Listeners are called on the asyncio loop.
+
+    Requests made while disconnected fail at once with ObsNotConnected: nothing is queued, so a
+    reconnect never replays stale actions.
+    """
+
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        password: str | None,
+        *,
+        request_timeout: float = 5.0,
+        backoff: Backoff | None = None,
+        on_not_running: NotRunningHook | None = None,
+        stats_interval_s: float = 1.0,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self._password = password
+        self.request_timeout = request_timeout
+        self.backoff = backoff or Backoff()
+        self.on_not_running = on_not_running
+        self.stats_interval_s = stats_interval_s
+        self.snapshot = ObsSnapshot()
+        self._listeners: list[SnapshotListener] = []
+        self._event_listeners: list[EventListener] = []
+        self._client: ObsClient | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._meters = False
+        self._resyncing: list[tuple[str, JsonDict]] | None = None
+        self._side_tasks: set[asyncio.Task[Any]] = set()
+
+    # -- observers ---------------------------------------------------------------------------------
+
+    def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
+        """Call ``listener(snapshot)`` on every change; returns a function that unsubscribes."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
+        """Raw OBS events (type, data) for services that mirror more than the snapshot holds."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener) if listener in self._event_listeners else None
+
+    def _publish(self, snapshot: ObsSnapshot) -> None:
+        if snapshot == self.snapshot:
+            return
+        self.snapshot = snapshot
+        for listener in list(self._listeners):
+            try:
+                listener(snapshot)
+            except Exception:
+                log.exception("OBS state listener failed")
+
+    def _set_connection(self, status: ConnectionStatus, message: str, **extra: Any) -> None:
+        conn = self.snapshot.connection.model_copy(update={"status": status, "message": message, **extra})
+        update: dict[str, Any] = {"connection": conn}
+        if status is not ConnectionStatus.CONNECTED:
+            update["stats"] = None
+        self._publish(self.snapshot.model_copy(update=update))
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._client is not None and self._client.connected
+
+    def start(self) -> None:
+        if self._task is None:
+            self._stopping = False
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="obs-session")
+
+    async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._drop_client()
+        self._set_connection(ConnectionStatus.STOPPED, "OBS not connected")
+
+    def set_password(self, password: str | None) -> None:
+        """New password (the operator typed it): try again at once."""
+        self._password = password
+        self.retry_now()
+
+    def set_address(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self.retry_now()
+
+    def retry_now(self) -> None:
+        self._wake.set()
+
+    async def _sleep_or_wake(self, seconds: float | None) -> None:
+        self._wake.clear()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _run(self) -> None:
+        attempt = 0
+        while not self._stopping:
+            status = ConnectionStatus.RECONNECTING if attempt else ConnectionStatus.CONNECTING
+            where = f"{self.host}:{self.port}"
+            self._set_connection(status, f"Connecting to OBS at {where}…", attempts=attempt)
+            try:
+                closed = await self._connect_once()
+            except ObsNotRunning as exc:
+                if self.on_not_running is not None and await self._launch():
+                    continue
+                attempt += 1
+                self._set_connection(ConnectionStatus.DISCONNECTED, f"OBS not connected: {exc}", attempts=attempt)
+                await self._sleep_or_wake(self.backoff.delay(attempt))
+                continue
+            except (ObsAuthFailed, ObsUnsupportedVersion) as exc:
+                failed = ConnectionStatus.AUTH_FAILED if isinstance(exc, ObsAuthFailed) else ConnectionStatus.UNSUPPORTED
+                hint = " Enter the password from OBS (Tools > WebSocket Server Settings)." if failed is ConnectionStatus.AUTH_FAILED else ""
+                self._set_connection(failed, f"{exc}.{hint}")
+                log.warning("OBS connection needs the operator: %s", exc)
+                await self._sleep_or_wake(None)  # no retry loop until the operator acts
+                attempt = 0
+                continue
+            except (ObsConnectError, ObsError) as exc:
+                attempt += 1
+                self._set_connection(ConnectionStatus.DISCONNECTED, f"OBS not connected: {exc}", attempts=attempt)
+                await self._sleep_or_wake(self.backoff.delay(attempt))
+                continue
+            attempt = 0
+            code, reason = await closed
+            await self._drop_client()
+            if self._stopping:
+                break
+            if code in NO_RETRY_CLOSE_CODES:
+                self._set_connection(
+                    ConnectionStatus.UNSUPPORTED if code != CloseCode.AUTHENTICATION_FAILED else ConnectionStatus.AUTH_FAILED,
+                    f"OBS ended the session (code {code}: {reason}); reconnect from the OBS menu",
+                )
+                await self._sleep_or_wake(None)
+                continue
+            attempt = 1
+            log.warning("lost the connection to OBS (code %s %s); reconnecting", code, reason)
+            self._set_connection(ConnectionStatus.DISCONNECTED, "OBS disconnected: reconnecting…", attempts=attempt)
+            await self._sleep_or_wake(self.backoff.delay(attempt))
+
+    async def _launch(self) -> bool:
+        assert self.on_not_running is not None
+        self._set_connection(ConnectionStatus.CONNECTING, "Starting OBS…")
+        try:
+            return await self.on_not_running()
+        except Exception as exc:
+            log.error("could not start OBS: %s", exc)
+            self._set_connection(ConnectionStatus.DISCONNECTED, f"Could not start OBS: {exc}")
+            await self._sleep_or_wake(self.backoff.cap_s)
+            return False
+
+    async def _connect_once(self) -> asyncio.Future[tuple[int | None, str]]:
+        loop = asyncio.get_running_loop()
+        closed: asyncio.Future[tuple[int | None, str]] = loop.create_future()
+        subscriptions = Subscription.ALL | (Subscription.INPUT_VOLUME_METERS if self._meters else 0)
+        client = ObsClient(
+            self.host, self.port, self._password, subscriptions=subscriptions, request_timeout=self.request_timeout
+        )
+        client.on_event = self._on_event
+        client.on_closed = lambda code, reason: closed.done() or closed.set_result((code, reason))
+        info = await client.connect()
+        self._client = client
+        try:
+            await self.resync()
+        except BaseException:
+            await self._drop_client()
+            raise
+        version = await client.request("GetVersion")
+        self._set_connection(
+            ConnectionStatus.CONNECTED,
+            f"Connected to OBS {version.get('obsVersion', '?')} at {self.host}:{self.port}",
+            obs_version=version.get("obsVersion"),
+            websocket_version=info.get("obsWebSocketVersion"),
+            attempts=0,
+        )
+        log.info("connected to OBS %s (obs-websocket %s)", version.get("obsVersion"), info.get("obsWebSocketVersion"))
+        self._spawn(self._poll_stats(client), "obs-stats")
+        return closed
+
+    async def _drop_client(self) -> None:
+        for task in list(self._side_tasks):
+            task.cancel()
+        for task in list(self._side_tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        client, self._client = self._client, None
+        if client is not None:
+            await client.close()
+
+    def _spawn(self, coro: Awaitable[Any], name: str) -> None:
+        task = asyncio.ensure_future(coro)
+        task.set_name(name)
+        self._side_tasks.add(task)
+        task.add_done_callback(self._side_tasks.discard)
+
+    # -- state mirror ------------------------------------------------------------------------------
+
+    async def resync(self) -> None:
+        """Read everything the app mirrors from OBS in one batch and replace the snapshot."""
+        self._resyncing = []
+        try:
+            results = await self.batch(translate.RESYNC_REQUESTS)
+            by_type = {r.request_type: r.raise_for_status() for r in results}
+            scenes = by_type["GetSceneList"]
+            transitions = by_type["GetSceneTransitionList"]
+            audio = await self._read_audio(by_type["GetInputList"], by_type["GetSpecialInputs"])
+            stream, record = by_type["GetStreamStatus"], by_type["GetRecordStatus"]
+            snap = self.snapshot.model_copy(
+                update={
+                    "scenes": translate.scene_names(scenes.get("scenes")),
+                    "program_scene": scenes.get("currentProgramSceneName"),
+                    "preview_scene": scenes.get("currentPreviewSceneName"),
+                    "studio_mode": bool(by_type["GetStudioModeEnabled"].get("studioModeEnabled")),
+                    "transitions": tuple(t["transitionName"] for t in transitions.get("transitions", [])),
+                    "transition": transitions.get("currentSceneTransitionName"),
+                    "transition_duration_ms": _current_duration(transitions),
+                    "audio_inputs": audio,
+                    "stream": translate.output_state(
+                        bool(stream.get("outputActive")), self.snapshot.stream, bool(stream.get("outputReconnecting"))
+                    ),
+                    "record": translate.output_state(bool(record.get("outputActive")), self.snapshot.record),
+                    "video": translate.video_settings(by_type["GetVideoSettings"]),
+                }
+            )
+            buffered, self._resyncing = self._resyncing, None
+            # Events that crossed the resync are replayed on top: each sets state, so order is enough.
+            for event_type, data in buffered:
+                snap = translate.apply_event(snap, event_type, data) or snap
+            self._publish(snap)
+        finally:
+            self._resyncing = None
+
+    async def _read_audio(self, input_list: JsonDict, special: JsonDict) -> tuple[AudioInput, ...]:
+        names = translate.audio_input_names(input_list, special)
+        if not names:
+            return ()
+        calls: list[tuple[str, JsonDict | None]] = []
+        for name, _kind in names:
+            calls += [("GetInputMute", {"inputName": name}), ("GetInputVolume", {"inputName": name})]
+        results = await self.batch(calls)
+        audio = []
+        for i, (name, kind) in enumerate(names):
+            mute, volume = results[2 * i], results[2 * i + 1]
+            if not (mute.ok and volume.ok):
+                continue
+            audio.append(
+                AudioInput(
+                    name=name,
+                    kind=kind,
+                    muted=bool(mute.data.get("inputMuted")),
+                    volume_mul=float(volume.data.get("inputVolumeMul", 1.0)),
+                    volume_db=float(volume.data.get("inputVolumeDb", 0.0)),
+                )
+            )
+        return tuple(audio)
+
+    async def _refresh_audio(self) -> None:
+        try:
+            results = await self.batch([("GetInputList", None), ("GetSpecialInputs", None)])
+            audio = await self._read_audio(results[0].raise_for_status(), results[1].raise_for_status())
+        except ObsError as exc:
+            log.debug("audio list refresh failed: %s", exc)
+            return
+        self._publish(self.snapshot.model_copy(update={"audio_inputs": audio}))
+
+    async def refresh_video(self) -> None:
+        data = await self.request("GetVideoSettings")
+        self._publish(self.snapshot.model_copy(update={"video": translate.video_settings(data)}))
+
+    def _on_event(self, event_type: str, data: JsonDict) -> None:
+        if self._resyncing is not None:
+            self._resyncing.append((event_type, data))
+        else:
+            updated = translate.apply_event(self.snapshot, event_type, data)
+            if updated is not None:
+                self._publish(updated)
+            if event_type in translate.AUDIO_LIST_EVENTS:
+                self._spawn(self._refresh_audio(), "obs-audio-refresh")
+        for listener in list(self._event_listeners):
+            try:
+                listener(event_type, data)
+            except Exception:
+                log.exception("OBS event listener failed on %s", event_type)
+
+    async def _poll_stats(self, client: ObsClient) -> None:
+        """GetStats and output status once a second; the next poll waits for the previous answer."""
+        calls: list[tuple[str, JsonDict | None]] = [
+            ("GetStats", None),
+            ("GetStreamStatus", None),
+            ("GetRecordStatus", None),
+        ]
+        while client.connected:
+            started = time.monotonic()
+            try:
+                results = await client.batch(calls)
+                stats, stream, record = (r.raise_for_status() for r in results)
+            except ObsError as exc:
+                log.debug("stats poll failed: %s", exc)
+            else:
+                self._publish(
+                    self.snapshot.model_copy(update={"stats": translate.stats(stats, stream, record)})
+                )
+            await asyncio.sleep(max(0.05, self.stats_interval_s - (time.monotonic() - started)))
+
+    # -- requests ----------------------------------------------------------------------------------
+
+    def _require_client(self) -> ObsClient:
+        client = self._client
+        if client is None or not client.connected:
+            raise ObsNotConnected("OBS is not connected")
+        return client
+
+    async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
+        return await self._require_client().request(request_type, data, timeout)
+
+    async def batch(
+        self,
+        requests: Sequence[tuple[str, JsonDict | None]],
+        *,
+        execution: BatchExecution = BatchExecution.SERIAL_REALTIME,
+        halt_on_failure: bool = False,
+        timeout: float | None = None,
+    ) -> list[BatchResult]:
+        return await self._require_client().batch(
+            requests, execution=execution, halt_on_failure=halt_on_failure, timeout=timeout
+        )
+
+    async def set_meters(self, enabled: bool) -> None:
+        """Turn the high-volume InputVolumeMeters events on or off (they cost OBS and us CPU)."""
+        self._meters = enabled
+        client = self._client
+        if client is not None and client.connected:
+            mask = Subscription.ALL | (Subscription.INPUT_VOLUME_METERS if enabled else 0)
+            await client.reidentify(mask)
+
+
+def _current_duration(transitions: JsonDict) -> int | None:
+    value = transitions.get("currentSceneTransitionDuration")
+    return int(value) if value is not None else None

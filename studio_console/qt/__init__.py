@@ -1,0 +1,1 @@
+"""The Qt edge: thin views over the core, one bridge between them."""

@@ -1,0 +1,183 @@
+"""The main window: dockable panels, menus, and a status bar that always tells the truth about OBS."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QWidget,
+)
+
+from studio_console import APP_NAME, __version__
+from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot, OutputPhase
+from studio_console.qt.views.log_panel import LogPanel
+
+_STATUS_COLOURS = {
+    ConnectionStatus.CONNECTED: "#2e7d32",
+    ConnectionStatus.CONNECTING: "#f9a825",
+    ConnectionStatus.RECONNECTING: "#f9a825",
+    ConnectionStatus.AUTH_FAILED: "#c62828",
+    ConnectionStatus.UNSUPPORTED: "#c62828",
+}
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A QLabel that never interprets its text as HTML (text may come from OBS or viewers)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
+class PlaceholderPanel(QLabel):
+    """An empty panel that says what will appear in it."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setText(text)
+        self.setWordWrap(True)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setEnabled(False)
+
+
+class MainWindow(QMainWindow):
+    """Docks: Scenes, Products, Chat, Output, Log.
+
+    Signals:
+        reconnect_requested(): the operator asked to retry the OBS connection now.
+        password_change_requested(): the operator wants to enter the OBS password.
+        launch_obs_requested(): the operator asked to start OBS.
+        close_requested(): the window is closing; the app should shut down.
+    """
+
+    reconnect_requested = Signal()
+    password_change_requested = Signal()
+    launch_obs_requested = Signal()
+    close_requested = Signal()
+
+    DOCKS = ("Scenes", "Products", "Chat", "Output", "Log")
+
+    def __init__(self, log_panel: LogPanel | None = None) -> None:
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.setWindowTitle(APP_NAME)
+        self.resize(1280, 800)
+        self.setDockNestingEnabled(True)
+        self.log_panel = log_panel or LogPanel()
+        self.docks: dict[str, QDockWidget] = {}
+        centre = PlaceholderPanel("Program output and on-air cards appear here.")
+        centre.setObjectName("centrePanel")
+        self.setCentralWidget(centre)
+        placements = {
+            "Scenes": Qt.DockWidgetArea.LeftDockWidgetArea,
+            "Products": Qt.DockWidgetArea.LeftDockWidgetArea,
+            "Chat": Qt.DockWidgetArea.RightDockWidgetArea,
+            "Output": Qt.DockWidgetArea.RightDockWidgetArea,
+            "Log": Qt.DockWidgetArea.BottomDockWidgetArea,
+        }
+        empty = {
+            "Products": "The product catalog and on-air cards will appear here.",
+            "Chat": "Live chat will appear here.",
+            "Output": "Stream destinations and output figures will appear here.",
+            "Scenes": "Scenes appear here once OBS is connected.",
+        }
+        for name in self.DOCKS:
+            dock = QDockWidget(name, self)
+            dock.setObjectName(f"{name.lower()}Dock")
+            content: QWidget = self.log_panel if name == "Log" else PlaceholderPanel(empty[name])
+            dock.setWidget(content)
+            self.addDockWidget(placements[name], dock)
+            self.docks[name] = dock
+        self._build_menus()
+        self._build_status_bar()
+
+    def set_panel(self, dock_name: str, widget: QWidget) -> None:
+        """Put a real panel into one of the docks (replacing its placeholder)."""
+        self.docks[dock_name].setWidget(widget)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self)
+        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+
+        obs_menu = self.menuBar().addMenu("&OBS")
+        self.reconnect_action = QAction("&Reconnect now", self)
+        self.reconnect_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.reconnect_action.triggered.connect(self.reconnect_requested)
+        self.password_action = QAction("Set WebSocket &password…", self)
+        self.password_action.triggered.connect(self.password_change_requested)
+        self.launch_action = QAction("&Launch OBS", self)
+        self.launch_action.triggered.connect(self.launch_obs_requested)
+        for action in (self.reconnect_action, self.password_action, self.launch_action):
+            obs_menu.addAction(action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About", self)
+        about.triggered.connect(self._about)
+        help_menu.addAction(about)
+
+    def _build_status_bar(self) -> None:
+        self.connection_label = plain_label("OBS not connected")
+        self.connection_label.setObjectName("connectionLabel")
+        self.output_label = plain_label("")
+        self.output_label.setObjectName("outputLabel")
+        self.statusBar().addWidget(self.connection_label, 1)
+        self.statusBar().addPermanentWidget(self.output_label)
+
+    def show_obs_state(self, snap: ObsSnapshot) -> None:
+        conn = snap.connection
+        self.connection_label.setText(conn.message)
+        colour = _STATUS_COLOURS.get(conn.status, "#c62828")
+        self.connection_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        parts = []
+        if snap.stream.phase is not OutputPhase.STOPPED:
+            parts.append(f"Stream: {snap.stream.phase.value.upper()}")
+        if snap.record.phase is not OutputPhase.STOPPED:
+            parts.append(f"Rec: {snap.record.phase.value.upper()}")
+        if snap.stats is not None:
+            parts.append(f"{snap.stats.active_fps:.0f} fps  CPU {snap.stats.cpu_usage:.0f}%")
+        self.output_label.setText("   ".join(parts))
+
+    def restore_layout(self, geometry_b64: str, state_b64: str) -> None:
+        if geometry_b64:
+            self.restoreGeometry(QByteArray.fromBase64(geometry_b64.encode("ascii")))
+        if state_b64:
+            self.restoreState(QByteArray.fromBase64(state_b64.encode("ascii")))
+
+    def saved_layout(self) -> tuple[str, str]:
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        state = bytes(self.saveState().toBase64().data()).decode("ascii")
+        return geometry, state
+
+    def show_notice(self, title: str, text: str, icon: QMessageBox.Icon = QMessageBox.Icon.Warning) -> QMessageBox:
+        """A non-modal message that does not block the show."""
+        box = QMessageBox(icon, title, "", QMessageBox.StandardButton.Ok, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(text)
+        box.setModal(False)
+        box.setWindowModality(Qt.WindowModality.NonModal)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
+    def _about(self) -> None:
+        self.show_notice(
+            f"About {APP_NAME}",
+            f"{APP_NAME} {__version__}\nA control room for live-shopping streams.",
+            QMessageBox.Icon.Information,
+        )
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.close_requested.emit()
+        super().closeEvent(event)

@@ -1,0 +1,1 @@
+"""Qt models for Studio Console."""

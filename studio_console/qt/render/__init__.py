@@ -1,0 +1,1 @@
+"""Qt render for Studio Console."""

@@ -1,0 +1,1 @@
+"""Widgets that render models and emit ``..._requested`` intents; they do no IO."""

@@ -1,0 +1,89 @@
+"""The producer's switcher: program/preview scene, Take, transitions, studio mode, canvas orientation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Literal
+
+from studio_console.obs.errors import ObsError
+from studio_console.obs.session import ObsSession
+
+log = logging.getLogger(__name__)
+
+Target = Literal["program", "preview"]
+
+
+class SceneSwitcher:
+    """Scene changes go out latest-wins, one stream per target, so rapid clicks never queue."""
+
+    def __init__(self, session: ObsSession, on_error: Callable[[Exception], None] | None = None) -> None:
+        from studio_console.services.latest_wins import LatestWins
+
+        self.session = session
+        self._on_error = on_error or (lambda exc: log.error("%s", exc))
+        self._program = LatestWins(self._set_program, self._on_error)
+        self._preview = LatestWins(self._set_preview, self._on_error)
+
+    def switch(self, scene: str, target: Target | None = None) -> None:
+        """Put ``scene`` on program, or on preview (the default in studio mode)."""
+        if target is None:
+            target = "preview" if self.session.snapshot.studio_mode else "program"
+        if target == "preview":
+            self._preview.submit(scene)
+        else:
+            self._program.submit(scene)
+
+    async def switch_now(self, scene: str, target: Target | None = None) -> None:
+        """Like switch(), but waits until OBS has answered (remote control, tests)."""
+        if target is None:
+            target = "preview" if self.session.snapshot.studio_mode else "program"
+        runner = self._preview if target == "preview" else self._program
+        await runner.submit(scene)
+
+    async def _set_program(self, scene: str) -> None:
+        await self.session.request("SetCurrentProgramScene", {"sceneName": scene})
+
+    async def _set_preview(self, scene: str) -> None:
+        if not self.session.snapshot.studio_mode:
+            raise ObsError("Preview needs studio mode; turn studio mode on first")
+        await self.session.request("SetCurrentPreviewScene", {"sceneName": scene})
+
+    async def take(self) -> None:
+        """Studio mode: preview goes to program with the current transition. Otherwise nothing to take."""
+        if not self.session.snapshot.studio_mode:
+            raise ObsError("Take needs studio mode (there is no preview to take)")
+        await self.session.request("TriggerStudioModeTransition")
+
+    async def set_studio_mode(self, enabled: bool) -> None:
+        await self.session.request("SetStudioModeEnabled", {"studioModeEnabled": enabled})
+
+    async def set_transition(self, name: str) -> None:
+        await self.session.request("SetCurrentSceneTransition", {"transitionName": name})
+
+    async def set_transition_duration(self, ms: int) -> None:
+        await self.session.request("SetCurrentSceneTransitionDuration", {"transitionDuration": int(ms)})
+
+    async def set_orientation(self, vertical: bool) -> None:
+        """Swap the canvas to 9:16 (vertical, TikTok) or 16:9, keeping its pixel count class."""
+        video = self.session.snapshot.video
+        if video is None:
+            await self.session.refresh_video()
+            video = self.session.snapshot.video
+        assert video is not None
+        if video.vertical == vertical:
+            return
+        await self.session.request(
+            "SetVideoSettings",
+            {
+                "baseWidth": video.base_height,
+                "baseHeight": video.base_width,
+                "outputWidth": video.output_height,
+                "outputHeight": video.output_width,
+            },
+        )
+        await self.session.refresh_video()
+
+    async def shutdown(self) -> None:
+        await self._program.cancel()
+        await self._preview.cancel()

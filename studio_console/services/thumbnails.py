@@ -1,0 +1,76 @@
+"""Live scene thumbnails: small screenshots from OBS, one at a time, throttled, paused when unseen."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import logging
+from collections.abc import Callable
+
+from studio_console.obs.errors import ObsError
+from studio_console.obs.session import ObsSession
+
+log = logging.getLogger(__name__)
+
+
+class SceneThumbnails:
+    """Round-robin ``GetSourceScreenshot`` of every scene; ``on_thumbnail(scene, jpeg_bytes)``."""
+
+    def __init__(
+        self,
+        session: ObsSession,
+        on_thumbnail: Callable[[str, bytes], None],
+        width: int = 192,
+        interval_s: float = 0.3,
+    ) -> None:
+        self.session = session
+        self.on_thumbnail = on_thumbnail
+        self.width = width
+        self.interval_s = interval_s
+        self._visible = asyncio.Event()
+        self._index = 0
+
+    def set_visible(self, visible: bool) -> None:
+        """Pause while the panel is hidden: screenshots cost OBS a GPU readback each."""
+        if visible:
+            self._visible.set()
+        else:
+            self._visible.clear()
+
+    async def run(self) -> None:
+        while True:
+            await self._visible.wait()
+            scenes = self.session.snapshot.scenes
+            if not self.session.connected or not scenes:
+                await asyncio.sleep(self.interval_s)
+                continue
+            scene = scenes[self._index % len(scenes)]
+            self._index += 1
+            await self.capture(scene)
+            await asyncio.sleep(self.interval_s)
+
+    async def capture(self, scene: str) -> bytes | None:
+        try:
+            data = await self.session.request(
+                "GetSourceScreenshot",
+                {"sourceName": scene, "imageFormat": "jpg", "imageWidth": self.width, "imageCompressionQuality": 70},
+            )
+        except ObsError as exc:
+            log.debug("thumbnail of %r failed: %s", scene, exc)
+            return None
+        image = decode_data_uri(str(data.get("imageData", "")))
+        if image:
+            self.on_thumbnail(scene, image)
+        return image
+
+
+def decode_data_uri(uri: str) -> bytes | None:
+    """Bytes of a ``data:image/...;base64,...`` URI, or None when it is not one."""
+    _, sep, payload = uri.partition("base64,")
+    if not sep:
+        return None
+    try:
+        return base64.b64decode(payload, validate=False)
+    except (binascii.Error, ValueError):
+        return None

@@ -1,0 +1,1 @@
+"""Settings: the versioned model, its atomic store, file locations and secrets."""
