@@ -25,6 +25,8 @@ from studio_console.settings.store import SettingsSaveError, SettingsStore
 log = logging.getLogger(__name__)
 
 DEMO_OBS_PASSWORD = "demo-obs-password"
+# Process start as seen by this module: imported first thing by the entry point.
+LAUNCHED_AT = time.monotonic()
 
 
 def effective_settings(saved: Settings, options: LaunchOptions) -> Settings:
@@ -55,7 +57,11 @@ class ManagedObs:
         if self.process is None or not self.process.running():
             self.config.home.mkdir(parents=True, exist_ok=True)
             old_display = self.process.display if self.process is not None else None
-            self.process = await loop.run_in_executor(None, lambda: launch_obs(self.config, display=old_display))
+            # STUDIO_CONSOLE_OBS_HEADLESS=1 keeps OBS's own window off the screen (own Xvfb).
+            headless = True if os.environ.get("STUDIO_CONSOLE_OBS_HEADLESS") == "1" else None
+            self.process = await loop.run_in_executor(
+                None, lambda: launch_obs(self.config, display=old_display, headless=headless)
+            )
         await loop.run_in_executor(None, self.process.wait_port, 60.0)
         return True
 
@@ -68,7 +74,9 @@ class ManagedObs:
 class Studio:
     """Owns the running app: builds services and window, runs until quit, shuts down in order."""
 
-    def __init__(self, options: LaunchOptions, paths: AppPaths, store: SettingsStore, saved: Settings, notice: str | None) -> None:
+    def __init__(
+        self, options: LaunchOptions, paths: AppPaths, store: SettingsStore, saved: Settings, notice: str | None
+    ) -> None:
         self.options = options
         self.paths = paths
         self.store = store
@@ -78,6 +86,7 @@ class Studio:
         self.secrets = SecretStore.open(paths.config_dir, paths.custom_root)
         self.managed_obs: ManagedObs | None = None
         self._quit: asyncio.Future[None] | None = None
+        self.launched_at = LAUNCHED_AT
 
     def obs_password(self) -> str | None:
         if self.options.obs_password_env:
@@ -138,7 +147,12 @@ class Studio:
         window.launch_action.setEnabled(obs_executable() is not None)
 
         window.show()
-        log.info("%s started (config: %s)", APP_NAME, self.paths.config_dir)
+        log.info(
+            "%s window shown %.0f ms after launch (config: %s)",
+            APP_NAME,
+            (time.monotonic() - self.launched_at) * 1000,
+            self.paths.config_dir,
+        )
         if self.startup_notice:
             window.show_notice("Settings reset", self.startup_notice)
         if self.secrets.warning:
@@ -231,13 +245,13 @@ def run(options: LaunchOptions) -> int:
     setup_logging(paths.log_dir, level)
 
     started = time.monotonic()
+    import qasync
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
-    import qasync
-
     qInstallMessageHandler(_qt_message_handler)
-    app = QApplication.instance() or QApplication([sys.argv[0], *_qt_args()])
+    app = QApplication.instance() or QApplication([sys.argv[0]])
+    assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
     app.setQuitOnLastWindowClosed(False)  # the app quits through Studio.request_quit, after shutdown
@@ -245,7 +259,3 @@ def run(options: LaunchOptions) -> int:
     log.debug("Qt ready after %.0f ms", (time.monotonic() - started) * 1000)
     result: int = qasync.run(studio.main())
     return result
-
-
-def _qt_args() -> list[str]:
-    return []

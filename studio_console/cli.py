@@ -32,8 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--obs-host", metavar="HOST", help="host of OBS's WebSocket server (default: saved, else 127.0.0.1)")
-    parser.add_argument("--obs-port", metavar="PORT", type=_port, help="port of OBS's WebSocket server (default: saved, else 4455)")
+    parser.add_argument(
+        "--obs-host", metavar="HOST", help="host of OBS's WebSocket server (default: saved, else 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--obs-port", metavar="PORT", type=_port, help="port of OBS's WebSocket server (default: saved, else 4455)"
+    )
     parser.add_argument(
         "--obs-password-env",
         metavar="NAME",
@@ -56,7 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=str.upper,
         help="log level for the log file, stderr and the Log panel (default: saved, else INFO)",
     )
-    parser.add_argument("--remote-port", metavar="PORT", type=_port_or_zero, help="port of the loopback remote-control API (0 picks a free one)")
+    parser.add_argument(
+        "--remote-port",
+        metavar="PORT",
+        type=_port_or_zero,
+        help="port of the loopback remote-control API (0 picks a free one)",
+    )
     parser.add_argument(
         "--remote-token-env",
         metavar="NAME",

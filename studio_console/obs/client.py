@@ -22,7 +22,6 @@ import collections
 import itertools
 import json
 import logging
-import socket
 import struct
 import threading
 import uuid
@@ -106,13 +105,13 @@ class _Handshake(obsws):  # type: ignore[misc]
         ws = websocket.WebSocket(enable_multithread=True)
         self.ws = ws
         try:
-            ws.connect(f"ws://{self.host}:{self.port}", timeout=self.timeout)
+            ws.connect(f"ws://{self.host}:{self.port}", timeout=self.timeout)  # type: ignore[no-untyped-call]
         except ConnectionRefusedError as exc:
             raise ObsNotRunning(
                 f"Nothing answers on {self.host}:{self.port}: OBS is not running, or its WebSocket "
                 "server is off (OBS: Tools > WebSocket Server Settings)"
             ) from exc
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise ObsNotRunning(f"{self.host}:{self.port} did not answer within {self.timeout:.0f} s") from exc
         except websocket.WebSocketException as exc:
             raise ObsConnectError(
@@ -131,7 +130,7 @@ class _Handshake(obsws):  # type: ignore[misc]
     def _recv_json(self) -> JsonDict:
         try:
             opcode, data = self.ws.recv_data()
-        except (TimeoutError, socket.timeout, websocket.WebSocketTimeoutException) as exc:
+        except (TimeoutError, websocket.WebSocketTimeoutException) as exc:
             raise ObsUnsupportedVersion(
                 "The server sent no obs-websocket 5 greeting (is it obs-websocket 4.x?)"
             ) from exc
@@ -244,7 +243,7 @@ class ObsClient:
         try:
             ws.close(timeout=1)
         except Exception:
-            ws.shutdown()
+            ws.shutdown()  # type: ignore[no-untyped-call]
 
     async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         """Send one request and return its responseData; raises ObsRequestError with OBS's code."""

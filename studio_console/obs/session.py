@@ -13,7 +13,6 @@ from typing import Any
 
 from studio_console.domain.obs_state import (
     AudioInput,
-    ConnectionState,
     ConnectionStatus,
     ObsSnapshot,
 )
@@ -111,6 +110,9 @@ class ObsSession:
                 log.exception("OBS state listener failed")
 
     def _set_connection(self, status: ConnectionStatus, message: str, **extra: Any) -> None:
+        previous = self.snapshot.connection
+        if status is not previous.status or message != previous.message:
+            log.info("OBS connection %s: %s", status.value, message)
         conn = self.snapshot.connection.model_copy(update={"status": status, "message": message, **extra})
         update: dict[str, Any] = {"connection": conn}
         if status is not ConnectionStatus.CONNECTED:
@@ -172,8 +174,14 @@ class ObsSession:
                 await self._sleep_or_wake(self.backoff.delay(attempt))
                 continue
             except (ObsAuthFailed, ObsUnsupportedVersion) as exc:
-                failed = ConnectionStatus.AUTH_FAILED if isinstance(exc, ObsAuthFailed) else ConnectionStatus.UNSUPPORTED
-                hint = " Enter the password from OBS (Tools > WebSocket Server Settings)." if failed is ConnectionStatus.AUTH_FAILED else ""
+                failed = (
+                    ConnectionStatus.AUTH_FAILED if isinstance(exc, ObsAuthFailed) else ConnectionStatus.UNSUPPORTED
+                )
+                hint = (
+                    " Enter the password from OBS (Tools > WebSocket Server Settings)."
+                    if failed is ConnectionStatus.AUTH_FAILED
+                    else ""
+                )
                 self._set_connection(failed, f"{exc}.{hint}")
                 log.warning("OBS connection needs the operator: %s", exc)
                 await self._sleep_or_wake(None)  # no retry loop until the operator acts
@@ -191,7 +199,9 @@ class ObsSession:
                 break
             if code in NO_RETRY_CLOSE_CODES:
                 self._set_connection(
-                    ConnectionStatus.UNSUPPORTED if code != CloseCode.AUTHENTICATION_FAILED else ConnectionStatus.AUTH_FAILED,
+                    ConnectionStatus.UNSUPPORTED
+                    if code != CloseCode.AUTHENTICATION_FAILED
+                    else ConnectionStatus.AUTH_FAILED,
                     f"OBS ended the session (code {code}: {reason}); reconnect from the OBS menu",
                 )
                 await self._sleep_or_wake(None)
@@ -220,7 +230,12 @@ class ObsSession:
             self.host, self.port, self._password, subscriptions=subscriptions, request_timeout=self.request_timeout
         )
         client.on_event = self._on_event
-        client.on_closed = lambda code, reason: closed.done() or closed.set_result((code, reason))
+
+        def on_closed(code: int | None, reason: str) -> None:
+            if not closed.done():
+                closed.set_result((code, reason))
+
+        client.on_closed = on_closed
         info = await client.connect()
         self._client = client
         try:
@@ -360,9 +375,7 @@ class ObsSession:
             except ObsError as exc:
                 log.debug("stats poll failed: %s", exc)
             else:
-                self._publish(
-                    self.snapshot.model_copy(update={"stats": translate.stats(stats, stream, record)})
-                )
+                self._publish(self.snapshot.model_copy(update={"stats": translate.stats(stats, stream, record)}))
             await asyncio.sleep(max(0.05, self.stats_interval_s - (time.monotonic() - started)))
 
     # -- requests ----------------------------------------------------------------------------------

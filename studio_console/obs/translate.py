@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from studio_console.domain.obs_state import (
-    AudioInput,
     ObsSnapshot,
     ObsStats,
     OutputPhase,

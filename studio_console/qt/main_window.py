@@ -132,7 +132,8 @@ class MainWindow(QMainWindow):
         self.connection_label.setObjectName("connectionLabel")
         self.output_label = plain_label("")
         self.output_label.setObjectName("outputLabel")
-        self.statusBar().addWidget(self.connection_label, 1)
+        # Permanent widgets stay visible while temporary messages show on the left.
+        self.statusBar().addPermanentWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.output_label)
 
     def show_obs_state(self, snap: ObsSnapshot) -> None:
@@ -178,6 +179,6 @@ class MainWindow(QMainWindow):
             QMessageBox.Icon.Information,
         )
 
-    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.close_requested.emit()
         super().closeEvent(event)

@@ -19,7 +19,9 @@ class LatestWins(Generic[T]):
     to finish and only the newest waiting value runs after it.
     """
 
-    def __init__(self, action: Callable[[T], Awaitable[object]], on_error: Callable[[Exception], None] | None = None) -> None:
+    def __init__(
+        self, action: Callable[[T], Awaitable[object]], on_error: Callable[[Exception], None] | None = None
+    ) -> None:
         self._action = action
         self._on_error = on_error
         self._next: tuple[T] | None = None

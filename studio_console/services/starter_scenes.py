@@ -64,9 +64,16 @@ async def install_starter_scenes(session: ObsSession) -> list[str]:
             )
     if calls:
         results = await session.batch(calls)
-        for result in results:
+        centre: list[tuple[str, dict[str, Any] | None]] = []
+        for call, result in zip(calls, results, strict=True):
             if not result.ok:
                 log.warning("starter scenes: %s failed (%s %s)", result.request_type, result.code, result.comment)
+            elif call[1] and str(call[1].get("inputName", "")).endswith(" placeholder"):
+                transform = {"positionX": width / 2, "positionY": height / 2, "alignment": 0}
+                item = {"sceneName": call[1]["sceneName"], "sceneItemId": result.data.get("sceneItemId")}
+                centre.append(("SetSceneItemTransform", {**item, "sceneItemTransform": transform}))
+        if centre:
+            await session.batch(centre)
     # OBS's own empty default scene is noise in a rehearsal studio.
     if "Scene" in existing and created:
         items = await session.request("GetSceneItemList", {"sceneName": "Scene"})

@@ -34,9 +34,7 @@ def migrate(raw: RawSettings) -> tuple[RawSettings, bool]:
     if not isinstance(version, int) or version < 1:
         raise MigrationError(f"schema_version must be a positive integer, got {version!r}")
     if version > SCHEMA_VERSION:
-        raise MigrationError(
-            f"schema_version {version} is newer than this build understands ({SCHEMA_VERSION})"
-        )
+        raise MigrationError(f"schema_version {version} is newer than this build understands ({SCHEMA_VERSION})")
     changed = False
     while version < SCHEMA_VERSION:
         raw = MIGRATIONS[version](raw)

@@ -119,7 +119,10 @@ class ScenePanel(QWidget):
         self.grid.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.grid_host)
+        self.scroll = scroll
+        self._columns = 0
         self.empty_label = QLabel("No scenes: OBS is not connected.")
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
 
@@ -144,7 +147,7 @@ class ScenePanel(QWidget):
         for action, keys in mapping.items():
             if not keys:
                 continue
-            for key in ([keys, "Return"] if action == "take" and keys == "Space" else [keys]):
+            for key in [keys, "Return"] if action == "take" and keys == "Space" else [keys]:
                 shortcut = QShortcut(QKeySequence(key), self)
                 shortcut.setContext(Qt.ShortcutContext.ApplicationShortcut)
                 if action == "take":
@@ -177,7 +180,10 @@ class ScenePanel(QWidget):
                     tile.set_role(role)
             self.studio_mode_box.setChecked(snap.studio_mode)
             self.take_button.setEnabled(snap.studio_mode)
-            if tuple(self.transition_combo.itemText(i) for i in range(self.transition_combo.count())) != snap.transitions:
+            if (
+                tuple(self.transition_combo.itemText(i) for i in range(self.transition_combo.count()))
+                != snap.transitions
+            ):
                 self.transition_combo.clear()
                 self.transition_combo.addItems(list(snap.transitions))
             if snap.transition:
@@ -189,9 +195,7 @@ class ScenePanel(QWidget):
             if snap.video is not None:
                 self.orientation_combo.setCurrentIndex(1 if snap.video.vertical else 0)
             self.empty_label.setVisible(not snap.scenes)
-            self.empty_label.setText(
-                "No scenes: OBS is not connected." if not connected else "OBS has no scenes yet."
-            )
+            self.empty_label.setText("No scenes: OBS is not connected." if not connected else "OBS has no scenes yet.")
         finally:
             self._updating = False
 
@@ -200,7 +204,6 @@ class ScenePanel(QWidget):
             self.grid.removeWidget(tile)
             tile.deleteLater()
         self.tiles = {}
-        columns = 3
         for i, name in enumerate(scenes):
             tile = SceneTile(name)
             if i < 9:
@@ -208,9 +211,26 @@ class ScenePanel(QWidget):
             tile.clicked.connect(lambda _checked=False, n=name: self.scene_requested.emit(n))
             if name in self._thumbs:
                 tile.set_thumbnail(self._thumbs[name])
-            self.grid.addWidget(tile, i // columns, i % columns)
             self.tiles[name] = tile
         self._scene_order = scenes
+        self._columns = 0
+        self._layout_tiles()
+
+    def _layout_tiles(self) -> None:
+        """As many columns as fit the panel's width, so no tile hides behind a scroll bar."""
+        tile_width = THUMB_SIZE.width() + 16 + self.grid.horizontalSpacing()
+        columns = max(1, (self.scroll.viewport().width() - 8) // max(1, tile_width))
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for tile in self.tiles.values():
+            self.grid.removeWidget(tile)
+        for i, tile in enumerate(self.tiles.values()):
+            self.grid.addWidget(tile, i // columns, i % columns)
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        self._layout_tiles()
 
     def set_thumbnail(self, scene: str, image: QImage) -> None:
         self._thumbs[scene] = image
@@ -226,10 +246,10 @@ class ScenePanel(QWidget):
         if not self._updating:
             self.transition_duration_requested.emit(value)
 
-    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def showEvent(self, event: object) -> None:
         super().showEvent(event)  # type: ignore[arg-type]
         self.visibility_changed.emit(True)
 
-    def hideEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def hideEvent(self, event: object) -> None:
         super().hideEvent(event)  # type: ignore[arg-type]
         self.visibility_changed.emit(False)

@@ -1,0 +1,1 @@
+"""Pluggable adapters (stream sinks, chat sources) behind small protocols, found through entry points."""

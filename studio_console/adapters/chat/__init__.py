@@ -1,0 +1,1 @@
+"""Chat sources: where live chat comes from."""

@@ -1,0 +1,1 @@
+"""Stream sinks: where OBS sends the stream."""

@@ -1,0 +1,1 @@
+"""Fixtures and hand-written fakes shared by the test tiers."""

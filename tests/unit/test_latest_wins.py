@@ -1,0 +1,44 @@
+"""Rapid submissions run the first and the newest only, never the stale ones in between."""
+
+from __future__ import annotations
+
+import asyncio
+
+from studio_console.services.latest_wins import LatestWins
+
+
+def test_rapid_submissions_collapse_to_latest() -> None:
+    sent: list[str] = []
+
+    async def action(value: str) -> None:
+        sent.append(value)
+        await asyncio.sleep(0.02)
+
+    async def main() -> None:
+        runner = LatestWins(action)
+        for name in "ABCDEFG":
+            runner.submit(name)
+            await asyncio.sleep(0)
+        while runner.busy:
+            await asyncio.sleep(0.01)
+
+    asyncio.run(main())
+    assert sent == ["A", "G"]
+
+
+def test_errors_are_reported_and_runner_keeps_going() -> None:
+    errors: list[Exception] = []
+    sent: list[int] = []
+
+    async def action(value: int) -> None:
+        if value == 1:
+            raise ValueError("boom")
+        sent.append(value)
+
+    async def main() -> None:
+        runner = LatestWins(action, errors.append)
+        await runner.submit(1)
+        await runner.submit(2)
+
+    asyncio.run(main())
+    assert [str(e) for e in errors] == ["boom"] and sent == [2]
