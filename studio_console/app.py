@@ -19,7 +19,7 @@ from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_e
 from studio_console.obs.session import ObsSession
 from studio_console.settings.model import Settings
 from studio_console.settings.paths import AppPaths
-from studio_console.settings.secrets import OBS_PASSWORD, SecretStore
+from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
 from studio_console.settings.store import SettingsSaveError, SettingsStore
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,25 @@ class Studio:
             return self._demo_password()
         return self.secrets.get(OBS_PASSWORD)
 
+    def remote_token(self) -> str:
+        """From --remote-token-env, else the keyring (created on first use)."""
+        from studio_console.logs import secrets as registry
+
+        if self.options.remote_token_env:
+            value = os.environ.get(self.options.remote_token_env, "")
+            registry.add(value)
+            if len(value) >= 16:
+                return value
+            log.error(
+                "environment variable %s must hold a token of at least 16 characters; using the saved token",
+                self.options.remote_token_env,
+            )
+        token = self.secrets.get(REMOTE_TOKEN)
+        if not token:
+            token = pysecrets.token_urlsafe(24)
+            self.secrets.set(REMOTE_TOKEN, token)
+        return token
+
     def _demo_password(self) -> str:
         password = self.secrets.get(DEMO_OBS_PASSWORD)
         if not password:
@@ -140,11 +159,13 @@ class Studio:
             request_timeout=self.settings.obs.request_timeout_s,
             on_not_running=on_not_running,
         )
-        bridge = StudioBridge(session, self.settings, window, demo=self.options.demo)
+        bridge = StudioBridge(session, self.settings, window, demo=self.options.demo, remote_token=self.remote_token())
         self.bridge = bridge
         window.close_requested.connect(self.request_quit)
         window.launch_obs_requested.connect(lambda: bridge.tasks.spawn(self.launch_obs(), "launch-obs"))
         window.launch_action.setEnabled(obs_executable() is not None)
+        window.password_change_requested.connect(self.ask_obs_password)
+        window.remote_info_requested.connect(self.show_remote_info)
 
         window.show()
         log.info(
@@ -178,6 +199,43 @@ class Studio:
             self.managed_obs = ManagedObs(self.paths, self.settings.obs.port, password)
         await self.managed_obs.ensure_running()
         self.bridge.session.retry_now()
+
+    def ask_obs_password(self) -> None:
+        from PySide6.QtWidgets import QInputDialog, QLineEdit
+
+        dialog = QInputDialog(self.window)
+        dialog.setWindowTitle("OBS WebSocket password")
+        dialog.setLabelText("Password from OBS (Tools > WebSocket Server Settings):")
+        dialog.setTextEchoMode(QLineEdit.EchoMode.Password)
+
+        def accepted(password: str) -> None:
+            self.secrets.set(OBS_PASSWORD, password)
+            self.bridge.session.set_password(password)
+
+        dialog.textValueSelected.connect(accepted)
+        dialog.open()
+        self._password_dialog = dialog
+
+    def show_remote_info(self) -> None:
+        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QMessageBox, QPushButton
+
+        server = self.bridge.remote_server
+        if server is None or server.bound_port is None:
+            self.window.show_notice("Remote control", "The remote-control API is off (see Settings: remote.enabled).")
+            return
+        url = f"http://127.0.0.1:{server.bound_port}/api/v1/"
+        box = self.window.show_notice(
+            "Remote control",
+            f"Address: {url}\nSend the header: Authorization: Bearer <token>\n\n"
+            'Endpoints: GET state, POST scene {"name", "target"}, POST take (see the README).\n'
+            "The token is in the keyring; copy it with the button below.",
+            QMessageBox.Icon.Information,
+        )
+        copy = QPushButton("Copy token")
+        box.addButton(copy, QMessageBox.ButtonRole.ActionRole)
+        token = self.remote_token()
+        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(token))
 
     def request_quit(self) -> None:
         if self._quit is not None and not self._quit.done():

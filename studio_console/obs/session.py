@@ -291,7 +291,7 @@ class ObsSession:
                     "studio_mode": bool(by_type["GetStudioModeEnabled"].get("studioModeEnabled")),
                     "transitions": tuple(t["transitionName"] for t in transitions.get("transitions", [])),
                     "transition": transitions.get("currentSceneTransitionName"),
-                    "transition_duration_ms": _current_duration(transitions),
+                    "transition_duration_ms": _current_duration(by_type["GetCurrentSceneTransition"]),
                     "audio_inputs": audio,
                     "stream": translate.output_state(
                         bool(stream.get("outputActive")), self.snapshot.stream, bool(stream.get("outputReconnecting"))
@@ -341,6 +341,14 @@ class ObsSession:
             return
         self._publish(self.snapshot.model_copy(update={"audio_inputs": audio}))
 
+    async def _refresh_transition(self) -> None:
+        try:
+            current = await self.request("GetCurrentSceneTransition")
+        except ObsError as exc:
+            log.debug("transition refresh failed: %s", exc)
+            return
+        self._publish(self.snapshot.model_copy(update={"transition_duration_ms": _current_duration(current)}))
+
     async def refresh_video(self) -> None:
         data = await self.request("GetVideoSettings")
         self._publish(self.snapshot.model_copy(update={"video": translate.video_settings(data)}))
@@ -354,6 +362,8 @@ class ObsSession:
                 self._publish(updated)
             if event_type in translate.AUDIO_LIST_EVENTS:
                 self._spawn(self._refresh_audio(), "obs-audio-refresh")
+            elif event_type == "CurrentSceneTransitionChanged":
+                self._spawn(self._refresh_transition(), "obs-transition-refresh")
         for listener in list(self._event_listeners):
             try:
                 listener(event_type, data)
@@ -410,6 +420,9 @@ class ObsSession:
             await client.reidentify(mask)
 
 
-def _current_duration(transitions: JsonDict) -> int | None:
-    value = transitions.get("currentSceneTransitionDuration")
+def _current_duration(transition: JsonDict) -> int | None:
+    """Duration of the current transition; None for fixed ones such as Cut."""
+    if transition.get("transitionFixed"):
+        return None
+    value = transition.get("transitionDuration")
     return int(value) if value is not None else None

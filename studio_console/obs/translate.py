@@ -35,6 +35,7 @@ RESYNC_REQUESTS: tuple[tuple[str, JsonDict | None], ...] = (
     ("GetSceneList", None),
     ("GetStudioModeEnabled", None),
     ("GetSceneTransitionList", None),
+    ("GetCurrentSceneTransition", None),
     ("GetInputList", None),
     ("GetSpecialInputs", None),
     ("GetStreamStatus", None),

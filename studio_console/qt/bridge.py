@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QMessageBox
 
+from studio_console.adapters.http_server import JsonHttpServer
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.obs.session import ObsSession
 from studio_console.qt.tasks import TaskKeeper
+from studio_console.qt.views.audio_strip import AudioStrip, levels_from_meter_event
 from studio_console.qt.views.scene_panel import ScenePanel
+from studio_console.qt.views.show_controls import ShowControls
+from studio_console.services.outputs import OutputControl
+from studio_console.services.remote_control import RemoteControl
 from studio_console.services.starter_scenes import install_starter_scenes
 from studio_console.services.switcher import SceneSwitcher
-from studio_console.services.thumbnails import SceneThumbnails
+from studio_console.services.thumbnails import ScreenshotFeed
 from studio_console.settings.model import Settings
 
 log = logging.getLogger(__name__)
@@ -26,14 +33,25 @@ class StudioBridge(QObject):
     Signals:
         obs_changed(object): a new ObsSnapshot (on the UI thread).
         thumbnail_ready(str, QImage): a fresh thumbnail of a scene.
+        monitor_ready(str, QImage): a fresh, larger picture of the program or preview scene.
+        levels_changed(object): dict of input name -> (magnitude, peak) from OBS's meters.
         error_reported(str): an action failed; a sentence for the operator.
     """
 
     obs_changed = Signal(object)
     thumbnail_ready = Signal(str, QImage)
+    monitor_ready = Signal(str, QImage)
+    levels_changed = Signal(object)
     error_reported = Signal(str)
 
-    def __init__(self, session: ObsSession, settings: Settings, window: Any, demo: bool = False) -> None:
+    def __init__(
+        self,
+        session: ObsSession,
+        settings: Settings,
+        window: Any,
+        demo: bool = False,
+        remote_token: str | None = None,
+    ) -> None:
         super().__init__()
         self.session = session
         self.settings = settings
@@ -41,83 +59,171 @@ class StudioBridge(QObject):
         self.demo = demo
         self.tasks = TaskKeeper()
         self.switcher = SceneSwitcher(session, on_error=self._report)
-        self.thumbnails = SceneThumbnails(session, self._thumbnail_arrived)
+        self.outputs = OutputControl(session)
+        self.thumbnails = ScreenshotFeed(session, self._image_arrived(self.thumbnail_ready))
+        self.monitor_feed = ScreenshotFeed(
+            session, self._image_arrived(self.monitor_ready), width=640, interval_s=0.4, pick=self._monitored_scenes
+        )
         self._starter_done = False
+        self.remote_server: JsonHttpServer | None = None
+        self.remote: RemoteControl | None = None
+        if remote_token and settings.remote.enabled:
+            self.remote_server = JsonHttpServer(remote_token, port=settings.remote.port)
+            self.remote = RemoteControl(self.remote_server, session, self.switcher)
 
         self.scene_panel = ScenePanel(settings.shortcuts)
+        self.show_controls = ShowControls()
+        self.audio_strip = AudioStrip()
         window.set_panel("Scenes", self.scene_panel)
-        self._unsubscribe = session.subscribe(self.obs_changed.emit)
+        window.setCentralWidget(self.show_controls)
+        window.add_dock("Audio", self.audio_strip, Qt.DockWidgetArea.BottomDockWidgetArea)
+
+        self._unsubscribe = [session.subscribe(self.obs_changed.emit), session.subscribe_events(self._on_obs_event)]
         self.obs_changed.connect(self._on_snapshot)
         self.thumbnail_ready.connect(self.scene_panel.set_thumbnail)
+        self.monitor_ready.connect(self.show_controls.set_monitor_image)
+        self.levels_changed.connect(self.audio_strip.set_levels)
         self.error_reported.connect(lambda text: window.statusBar().showMessage(text, 8000))
 
         panel = self.scene_panel
         panel.scene_requested.connect(self.switcher.switch)
-        panel.take_requested.connect(lambda: self._run(self.switcher.take(), "take"))
-        panel.studio_mode_requested.connect(lambda on: self._run(self.switcher.set_studio_mode(on), "studio-mode"))
-        panel.transition_requested.connect(lambda name: self._run(self.switcher.set_transition(name), "transition"))
+        panel.take_requested.connect(lambda: self.run(self.switcher.take(), "take"))
+        panel.studio_mode_requested.connect(lambda on: self.run(self.switcher.set_studio_mode(on), "studio-mode"))
+        panel.transition_requested.connect(lambda name: self.run(self.switcher.set_transition(name), "transition"))
         panel.transition_duration_requested.connect(
-            lambda ms: self._run(self.switcher.set_transition_duration(ms), "transition-duration", latest=True)
+            lambda ms: self.run(self.switcher.set_transition_duration(ms), "transition-duration", latest=True)
         )
         panel.orientation_requested.connect(self._confirm_orientation)
         panel.visibility_changed.connect(self.thumbnails.set_visible)
+
+        controls = self.show_controls
+        controls.stream_requested.connect(self._stream_requested)
+        controls.record_requested.connect(
+            lambda start: self.run(self.outputs.start_record() if start else self.outputs.stop_record(), "record")
+        )
+        controls.visibility_changed.connect(self.monitor_feed.set_visible)
+
+        strip = self.audio_strip
+        strip.mute_requested.connect(lambda name, on: self.run(self.outputs.set_mute(name, on), f"mute-{name}"))
+        strip.volume_requested.connect(
+            lambda name, mul: self.run(self.outputs.set_volume(name, mul), f"volume-{name}", latest=True)
+        )
+        strip.visibility_changed.connect(lambda on: self.run(self.session.set_meters(on), "meters", latest=True))
         window.reconnect_requested.connect(session.retry_now)
 
     def start(self) -> None:
         self.session.start()
         self.thumbnails.set_visible(self.scene_panel.isVisible())
+        self.monitor_feed.set_visible(self.show_controls.isVisible())
         self.tasks.spawn(self.thumbnails.run(), "scene-thumbnails")
+        self.tasks.spawn(self.monitor_feed.run(), "program-monitor")
+        if self.remote_server is not None:
+            self.tasks.spawn(self._start_remote(), "remote-control")
         self._on_snapshot(self.session.snapshot)
 
-    def _run(self, coro: Any, name: str, latest: bool = False) -> None:
+    async def _start_remote(self) -> None:
+        assert self.remote_server is not None
+        try:
+            await self.remote_server.start()
+        except OSError as exc:
+            self._report(
+                RuntimeError(f"Remote control is off: port {self.remote_server.port} is not free ({exc.strerror})")
+            )
+
+    def run(self, coro: Coroutine[Any, Any, Any], name: str, latest: bool = False) -> None:
+        """Run a service call; a failure becomes a status-bar message, never a crash."""
+
         async def guarded() -> None:
             try:
                 await coro
             except Exception as exc:
                 self._report(exc)
 
-        self.tasks.spawn(guarded(), name, latest_wins_key=name if latest else None)
+        task = self.tasks.spawn(guarded(), name, latest_wins_key=name if latest else None)
+        # A task cancelled before it ran never awaited ``coro``: close it quietly.
+        task.add_done_callback(lambda _task: coro.close())
 
     def _report(self, exc: Exception) -> None:
         log.warning("%s", exc)
         self.error_reported.emit(str(exc))
 
+    def _monitored_scenes(self) -> list[str]:
+        snap = self.session.snapshot
+        scenes = [snap.program_scene or ""]
+        if snap.studio_mode and snap.preview_scene:
+            scenes.append(snap.preview_scene)
+        return scenes
+
     def _on_snapshot(self, snap: ObsSnapshot) -> None:
         self.window.show_obs_state(snap)
         self.scene_panel.show_state(snap)
+        self.show_controls.show_state(snap)
+        self.audio_strip.show_state(snap)
         if self.demo and not self._starter_done and snap.connection.status is ConnectionStatus.CONNECTED:
             self._starter_done = True
-            self._run(install_starter_scenes(self.session), "starter-scenes")
+            self.run(install_starter_scenes(self.session), "starter-scenes")
 
-    def _thumbnail_arrived(self, scene: str, data: bytes) -> None:
-        image = QImage.fromData(data)
-        if not image.isNull():
-            self.thumbnail_ready.emit(scene, image)
+    def _on_obs_event(self, event_type: str, data: dict[str, Any]) -> None:
+        if event_type == "InputVolumeMeters":
+            self.levels_changed.emit(levels_from_meter_event(data))
 
-    def _confirm_orientation(self, vertical: bool) -> None:
-        from PySide6.QtWidgets import QMessageBox
+    def _image_arrived(self, signal: Any) -> Callable[[str, bytes], None]:
+        def arrived(scene: str, data: bytes) -> None:
+            image = QImage.fromData(data)
+            if not image.isNull():
+                signal.emit(scene, image)
 
-        shape = "vertical 9:16 (TikTok LIVE)" if vertical else "landscape 16:9"
+        return arrived
+
+    def ask(
+        self, title: str, text: str, on_yes: Callable[[], None], on_no: Callable[[], None] | None = None
+    ) -> QMessageBox:
+        """A window-modal Yes/Cancel question that does not block the event loop."""
         box = QMessageBox(
             QMessageBox.Icon.Question,
-            "Change canvas orientation",
-            f"Switch OBS's canvas to {shape}? Sources keep their positions and may need re-framing.",
+            title,
+            "",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
             self.window,
         )
         box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(text)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
 
-        def answered(button: int) -> None:
+        def answered(_result: int) -> None:
             if box.standardButton(box.clickedButton()) == QMessageBox.StandardButton.Yes:
-                self._run(self.switcher.set_orientation(vertical), "orientation")
-            else:
-                self.scene_panel.show_state(self.session.snapshot)
+                on_yes()
+            elif on_no is not None:
+                on_no()
 
         box.finished.connect(answered)
         box.open()
+        return box
+
+    def _stream_requested(self, start: bool) -> None:
+        if start:
+            self.run(self.outputs.start_stream(), "stream")
+        else:
+            self.ask(
+                "Stop the stream?",
+                "Stop streaming now? Viewers will see the stream end.",
+                lambda: self.run(self.outputs.stop_stream(), "stream"),
+            )
+
+    def _confirm_orientation(self, vertical: bool) -> None:
+        shape = "vertical 9:16 (TikTok LIVE)" if vertical else "landscape 16:9"
+        self.ask(
+            "Change canvas orientation",
+            f"Switch OBS's canvas to {shape}? Sources keep their positions and may need re-framing.",
+            lambda: self.run(self.switcher.set_orientation(vertical), "orientation"),
+            lambda: self.scene_panel.show_state(self.session.snapshot),
+        )
 
     async def shutdown(self) -> None:
-        self._unsubscribe()
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self.remote_server is not None:
+            await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
         await self.session.stop()

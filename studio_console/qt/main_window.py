@@ -53,12 +53,14 @@ class MainWindow(QMainWindow):
         password_change_requested(): the operator wants to enter the OBS password.
         launch_obs_requested(): the operator asked to start OBS.
         close_requested(): the window is closing; the app should shut down.
+        remote_info_requested(): show the remote-control API's address and token.
     """
 
     reconnect_requested = Signal()
     password_change_requested = Signal()
     launch_obs_requested = Signal()
     close_requested = Signal()
+    remote_info_requested = Signal()
 
     DOCKS = ("Scenes", "Products", "Chat", "Output", "Log")
 
@@ -96,6 +98,16 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
 
+    def add_dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        """A further dock (e.g. Audio), listed in the View menu like the others."""
+        dock = QDockWidget(name, self)
+        dock.setObjectName(f"{name.lower()}Dock")
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        self.docks[name] = dock
+        self.view_menu.addAction(dock.toggleViewAction())
+        return dock
+
     def set_panel(self, dock_name: str, widget: QWidget) -> None:
         """Put a real panel into one of the docks (replacing its placeholder)."""
         self.docks[dock_name].setWidget(widget)
@@ -119,8 +131,14 @@ class MainWindow(QMainWindow):
             obs_menu.addAction(action)
 
         view_menu = self.menuBar().addMenu("&View")
+        self.view_menu = view_menu
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+
+        tools_menu = self.menuBar().addMenu("&Tools")
+        self.remote_action = QAction("&Remote control…", self)
+        self.remote_action.triggered.connect(self.remote_info_requested)
+        tools_menu.addAction(self.remote_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About", self)

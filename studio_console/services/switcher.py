@@ -14,6 +14,14 @@ log = logging.getLogger(__name__)
 Target = Literal["program", "preview"]
 
 
+class UnknownScene(ObsError):
+    """The scene named does not exist in OBS."""
+
+
+class PreviewUnavailable(ObsError):
+    """Preview and Take need studio mode."""
+
+
 class SceneSwitcher:
     """Scene changes go out latest-wins, one stream per target, so rapid clicks never queue."""
 
@@ -34,25 +42,26 @@ class SceneSwitcher:
         else:
             self._program.submit(scene)
 
-    async def switch_now(self, scene: str, target: Target | None = None) -> None:
-        """Like switch(), but waits until OBS has answered (remote control, tests)."""
+    async def apply(self, scene: str, target: Target | None = None) -> None:
+        """Switch now and wait for OBS's answer; errors are raised (remote control)."""
         if target is None:
             target = "preview" if self.session.snapshot.studio_mode else "program"
-        runner = self._preview if target == "preview" else self._program
-        await runner.submit(scene)
+        if scene not in self.session.snapshot.scenes:
+            raise UnknownScene(f"OBS has no scene named {scene!r}")
+        await (self._set_preview(scene) if target == "preview" else self._set_program(scene))
 
     async def _set_program(self, scene: str) -> None:
         await self.session.request("SetCurrentProgramScene", {"sceneName": scene})
 
     async def _set_preview(self, scene: str) -> None:
         if not self.session.snapshot.studio_mode:
-            raise ObsError("Preview needs studio mode; turn studio mode on first")
+            raise PreviewUnavailable("Preview needs studio mode; turn studio mode on first")
         await self.session.request("SetCurrentPreviewScene", {"sceneName": scene})
 
     async def take(self) -> None:
         """Studio mode: preview goes to program with the current transition. Otherwise nothing to take."""
         if not self.session.snapshot.studio_mode:
-            raise ObsError("Take needs studio mode (there is no preview to take)")
+            raise PreviewUnavailable("Take needs studio mode (there is no preview to take)")
         await self.session.request("TriggerStudioModeTransition")
 
     async def set_studio_mode(self, enabled: bool) -> None:

@@ -1,4 +1,4 @@
-"""Live scene thumbnails: small screenshots from OBS, one at a time, throttled, paused when unseen."""
+"""Screenshot feeds from OBS (scene thumbnails, program monitor): one at a time, throttled, paused when unseen."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import base64
 import binascii
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from studio_console.obs.errors import ObsError
 from studio_console.obs.session import ObsSession
@@ -14,8 +14,11 @@ from studio_console.obs.session import ObsSession
 log = logging.getLogger(__name__)
 
 
-class SceneThumbnails:
-    """Round-robin ``GetSourceScreenshot`` of every scene; ``on_thumbnail(scene, jpeg_bytes)``."""
+class ScreenshotFeed:
+    """Round-robin ``GetSourceScreenshot`` of the sources ``pick()`` names; ``on_thumbnail(name, jpeg)``.
+
+    The next screenshot is asked for only after the previous answer, so requests never pile up.
+    """
 
     def __init__(
         self,
@@ -23,11 +26,13 @@ class SceneThumbnails:
         on_thumbnail: Callable[[str, bytes], None],
         width: int = 192,
         interval_s: float = 0.3,
+        pick: Callable[[], Sequence[str]] | None = None,
     ) -> None:
         self.session = session
         self.on_thumbnail = on_thumbnail
         self.width = width
         self.interval_s = interval_s
+        self.pick = pick or (lambda: self.session.snapshot.scenes)
         self._visible = asyncio.Event()
         self._index = 0
 
@@ -41,7 +46,7 @@ class SceneThumbnails:
     async def run(self) -> None:
         while True:
             await self._visible.wait()
-            scenes = self.session.snapshot.scenes
+            scenes = [s for s in self.pick() if s]
             if not self.session.connected or not scenes:
                 await asyncio.sleep(self.interval_s)
                 continue

@@ -51,6 +51,8 @@ def reset_obs(obs: RunningObs) -> None:
     """Bring the shared OBS back to a known state: three scenes, Alpha on program, studio mode off."""
     client = obs.client()
     try:
+        # Cut: a reset must not leave a fade running into the next test.
+        client.call(requests.SetCurrentSceneTransition(transitionName="Cut"))
         client.call(requests.SetStudioModeEnabled(studioModeEnabled=False))
         status = client.call(requests.GetStreamStatus())
         if status.datain.get("outputActive"):

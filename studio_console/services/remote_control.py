@@ -1,0 +1,99 @@
+"""The remote-control API's endpoints (Stream Deck / Companion, phones, scripts) over the app's services."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from studio_console.adapters.http_server import HttpError, JsonHttpServer, Request
+from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
+from studio_console.obs.session import ObsSession
+from studio_console.services.switcher import PreviewUnavailable, SceneSwitcher, UnknownScene
+
+log = logging.getLogger(__name__)
+
+API = "/api/v1"
+StateSection = Callable[[], Any]
+
+
+class SceneBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    target: Literal["program", "preview"] = "program"
+
+
+def obs_error_to_http(exc: ObsError) -> HttpError:
+    """One mapping from OBS-layer failures to HTTP answers, for every endpoint."""
+    if isinstance(exc, ObsNotConnected):
+        return HttpError(503, "OBS is not connected")
+    if isinstance(exc, UnknownScene):
+        return HttpError(404, str(exc))
+    if isinstance(exc, PreviewUnavailable):
+        return HttpError(409, str(exc))
+    if isinstance(exc, ObsRequestError):
+        return HttpError(409, str(exc), obs_code=exc.code)
+    return HttpError(503, str(exc))
+
+
+class RemoteControl:
+    """Registers the endpoints on a JsonHttpServer; other services add state sections and routes."""
+
+    def __init__(self, server: JsonHttpServer, session: ObsSession, switcher: SceneSwitcher) -> None:
+        self.server = server
+        self.session = session
+        self.switcher = switcher
+        self._sections: dict[str, StateSection] = {}
+        server.route("GET", f"{API}/state", self._state)
+        server.route("POST", f"{API}/scene", self._scene)
+        server.route("POST", f"{API}/take", self._take)
+
+    def add_state_section(self, name: str, section: StateSection) -> None:
+        """``GET /api/v1/state`` gains ``name: section()``."""
+        self._sections[name] = section
+
+    def obs_state(self) -> dict[str, Any]:
+        snap = self.session.snapshot
+        return {
+            "connection": snap.connection.status.value,
+            "connection_message": snap.connection.message,
+            "program_scene": snap.program_scene,
+            "preview_scene": snap.preview_scene,
+            "studio_mode": snap.studio_mode,
+            "scenes": list(snap.scenes),
+            "transition": snap.transition,
+            "stream": snap.stream.phase.value,
+            "record": snap.record.phase.value,
+            "canvas": (
+                {"width": snap.video.base_width, "height": snap.video.base_height, "fps": snap.video.fps}
+                if snap.video
+                else None
+            ),
+        }
+
+    async def _state(self, request: Request) -> dict[str, Any]:
+        state = self.obs_state()
+        for name, section in self._sections.items():
+            try:
+                state[name] = section()
+            except Exception as exc:  # one broken section must not hide the rest
+                log.exception("state section %s failed", name)
+                state[name] = {"error": type(exc).__name__}
+        return state
+
+    async def _scene(self, request: Request) -> dict[str, Any]:
+        body = request.model(SceneBody)
+        try:
+            await self.switcher.apply(body.name, body.target)
+        except ObsError as exc:
+            raise obs_error_to_http(exc) from exc
+        return {"ok": True, "scene": body.name, "target": body.target}
+
+    async def _take(self, request: Request) -> dict[str, Any]:
+        try:
+            await self.switcher.take()
+        except ObsError as exc:
+            raise obs_error_to_http(exc) from exc
+        return {"ok": True}

@@ -1,0 +1,201 @@
+"""The real window and bridge on a qasync loop, driving a real OBS: clicks, shortcuts, crashes, remote control."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from obswebsocket import requests
+from PySide6.QtCore import Qt, QTimer
+from pytestqt.qtbot import QtBot
+
+from studio_console.obs.session import ObsSession
+from studio_console.qt.bridge import StudioBridge
+from studio_console.qt.main_window import MainWindow
+from studio_console.settings.model import Settings
+from tests.helpers.servers import RunningObs
+
+TOKEN = "test-token-0123456789abcdef"
+
+
+@dataclass
+class App:
+    window: MainWindow
+    bridge: StudioBridge
+    loop: asyncio.AbstractEventLoop
+
+    def wait(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> float:
+        """Run the qasync loop until ``predicate()`` holds; returns the seconds it took."""
+
+        async def poll() -> float:
+            started = time.monotonic()
+            while not predicate():
+                if time.monotonic() - started > timeout:
+                    raise AssertionError(f"timed out waiting for {what}")
+                await asyncio.sleep(0.005)
+            return time.monotonic() - started
+
+        return self.loop.run_until_complete(poll())
+
+    def do(self, action: Callable[[], object]) -> None:
+        """Run a UI action inside the running loop, as Qt delivers a real click in the app."""
+
+        async def inside() -> None:
+            action()
+            await asyncio.sleep(0)
+
+        self.loop.run_until_complete(inside())
+
+    def api(
+        self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = TOKEN
+    ) -> tuple[int, Any]:
+        port = self.bridge.remote_server.bound_port if self.bridge.remote_server else None
+        assert port is not None
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}{path}",
+            method=method,
+            data=json.dumps(body).encode() if body is not None else None,
+            headers={"Authorization": f"Bearer {token}"} if token else {},
+        )
+
+        def call() -> tuple[int, Any]:
+            try:
+                with urllib.request.urlopen(request, timeout=10) as resp:
+                    return resp.status, json.loads(resp.read())
+            except urllib.error.HTTPError as err:
+                return err.code, json.loads(err.read())
+
+        # The server runs on this loop: call it from a worker thread while the loop runs.
+        return self.loop.run_until_complete(self.loop.run_in_executor(None, call))
+
+
+def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) -> Iterator[App]:
+    settings = Settings()
+    settings.remote.port = 0
+    window = MainWindow()
+    qtbot.addWidget(window)
+    session = ObsSession("127.0.0.1", obs.port, obs.password)
+    bridge = StudioBridge(session, settings, window, remote_token=TOKEN)
+    window.show()
+
+    async def begin() -> None:
+        bridge.start()  # as the app does: inside the running loop
+
+    qloop.run_until_complete(begin())
+    app = App(window, bridge, qloop)
+    app.wait(lambda: session.snapshot.connection.connected, what="connection")
+    app.wait(lambda: bridge.remote_server is not None and bridge.remote_server.bound_port is not None, what="api")
+    try:
+        yield app
+    finally:
+        qloop.run_until_complete(bridge.shutdown())
+
+
+@pytest.fixture
+def app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) -> Iterator[App]:
+    yield from make_app(qtbot, qloop, obs)
+
+
+def program_of(obs: RunningObs) -> str:
+    client = obs.client()
+    try:
+        return str(client.call(requests.GetCurrentProgramScene()).datain["currentProgramSceneName"])
+    finally:
+        client.disconnect()
+
+
+def test_click_in_app_switches_obs_and_obs_switch_updates_app(app: App, obs: RunningObs, qtbot: QtBot) -> None:
+    panel = app.bridge.scene_panel
+    app.wait(lambda: set(panel.tiles) == {"Alpha", "Bravo", "Charlie"}, what="scene tiles")
+    app.do(lambda: qtbot.mouseClick(panel.tiles["Bravo"], Qt.MouseButton.LeftButton))
+    app.wait(lambda: panel.tiles["Bravo"].role == "program", what="program mark")
+    assert program_of(obs) == "Bravo"
+
+    client = obs.client()
+    try:
+        client.call(requests.SetCurrentProgramScene(sceneName="Charlie"))
+    finally:
+        client.disconnect()
+    took = app.wait(lambda: panel.tiles["Charlie"].role == "program", what="switch made in OBS")
+    assert panel.tiles["Bravo"].role == ""
+    print(f"switch made in OBS shown in the app after {took * 1000:.1f} ms")
+
+
+def test_thumbnails_arrive(app: App) -> None:
+    panel = app.bridge.scene_panel
+    app.wait(lambda: all(not t.icon().isNull() for t in panel.tiles.values()), timeout=15, what="thumbnails")
+
+
+def test_remote_control_api(app: App, obs: RunningObs) -> None:
+    status, body = app.api("POST", "/api/v1/scene", {"name": "Charlie"}, token=None)
+    assert status == 401
+    status, body = app.api("POST", "/api/v1/scene", {"name": "Charlie"}, token="wrong-token-wrong-token")
+    assert status == 401
+    assert program_of(obs) == "Alpha"
+
+    status, body = app.api("POST", "/api/v1/scene", {"name": "Charlie", "target": "program"})
+    assert (status, body["ok"]) == (200, True)
+    assert program_of(obs) == "Charlie"
+
+    status, body = app.api("POST", "/api/v1/scene", {"name": "Nope"})
+    assert status == 404 and "Nope" in body["error"]
+    status, body = app.api("POST", "/api/v1/scene", {"scene": "Alpha"})
+    assert status == 422 and "name" in body["error"]
+    status, body = app.api("POST", "/api/v1/take")
+    assert status == 409 and "studio mode" in body["error"]
+
+    app.wait(lambda: app.bridge.session.snapshot.program_scene == "Charlie", what="program event")
+    status, state = app.api("GET", "/api/v1/state")
+    assert status == 200
+    assert state["connection"] == "connected"
+    assert state["program_scene"] == "Charlie"
+    assert state["scenes"] == ["Alpha", "Bravo", "Charlie"]
+    assert state["stream"] == "stopped" and state["record"] == "stopped"
+
+    client = obs.client()
+    try:
+        client.call(requests.SetStudioModeEnabled(studioModeEnabled=True))
+    finally:
+        client.disconnect()
+    app.wait(lambda: app.bridge.session.snapshot.studio_mode, what="studio mode")
+    status, _ = app.api("POST", "/api/v1/scene", {"name": "Bravo", "target": "preview"})
+    assert status == 200
+    app.wait(lambda: app.bridge.session.snapshot.preview_scene == "Bravo", what="preview")
+    status, _ = app.api("POST", "/api/v1/take")
+    assert status == 200
+    app.wait(lambda: app.bridge.session.snapshot.program_scene == "Bravo", what="take")
+    assert program_of(obs) == "Bravo"
+
+
+def test_app_survives_obs_crash_and_restart(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, own_obs: RunningObs
+) -> None:
+    for app in make_app(qtbot, qloop, own_obs):
+        ticks: list[float] = []
+        timer = QTimer()
+        timer.setInterval(16)
+        timer.timeout.connect(lambda: ticks.append(time.monotonic()))
+        timer.start()
+        killed = time.monotonic()
+        own_obs.kill()
+        shown = app.wait(
+            lambda: "OBS" in app.window.connection_label.text() and not app.bridge.session.connected,
+            what="disconnected status",
+        )
+        print(f"disconnected shown {shown * 1000:.0f} ms after SIGKILL: {app.window.connection_label.text()!r}")
+        assert not app.bridge.scene_panel.isEnabled()
+        # The UI keeps running while OBS is gone.
+        app.loop.run_until_complete(asyncio.sleep(0.5))
+        assert len([t for t in ticks if t > killed]) >= 10
+        app.loop.run_until_complete(app.loop.run_in_executor(None, own_obs.restart))
+        app.wait(lambda: app.bridge.session.connected, timeout=30, what="reconnect")
+        app.wait(lambda: app.bridge.scene_panel.isEnabled(), what="panel enabled again")
+        assert app.window.connection_label.text().startswith("Connected to OBS")
+        timer.stop()
