@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 import urllib.error
@@ -76,6 +77,7 @@ class App:
         return self.loop.run_until_complete(self.loop.run_in_executor(None, call))
 
 
+@contextlib.contextmanager
 def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) -> Iterator[App]:
     settings = Settings()
     settings.remote.port = 0
@@ -100,7 +102,8 @@ def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) ->
 
 @pytest.fixture
 def app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) -> Iterator[App]:
-    yield from make_app(qtbot, qloop, obs)
+    with make_app(qtbot, qloop, obs) as running:
+        yield running
 
 
 def program_of(obs: RunningObs) -> str:
@@ -177,7 +180,7 @@ def test_remote_control_api(app: App, obs: RunningObs) -> None:
 def test_app_survives_obs_crash_and_restart(
     qtbot: QtBot, qloop: asyncio.AbstractEventLoop, own_obs: RunningObs
 ) -> None:
-    for app in make_app(qtbot, qloop, own_obs):
+    with make_app(qtbot, qloop, own_obs) as app:
         ticks: list[float] = []
         timer = QTimer()
         timer.setInterval(16)
