@@ -1,29 +1,31 @@
-"""Async obs-websocket 5 client built on obs-websocket-py's connection, with its defects neutralised.
+"""Async obs-websocket 5 client built on obs-websocket-py's handshake, with its defects neutralised.
 
 obs-websocket-py 1.0 is used for what it does well (opening the websocket and the
-challenge/response authentication) and replaced where PLATFORM_FACTS lists defects:
+challenge/response authentication, run once per connection in an executor). After the handshake the
+socket is handed to an asyncio transport on the app's loop, which replaces the library where
+PLATFORM_FACTS lists defects:
 
 - it identifies with subscriptions 1023 (no Ui events): we identify with our own mask, and
   ``reidentify()`` changes it later (op 3);
 - it drops ``requestStatus.code``/``comment``: we keep them in ``ObsRequestError``;
-- its request ids and answer tables are not thread-safe: requests are created and resolved on
-  the asyncio loop only, with per-connection id prefixes;
-- its callbacks run on the receive thread and can deadlock: our receive thread only parses JSON and
-  hands messages to the loop;
-- pending calls wait out their timeout when OBS dies: every pending request fails at once when the
+- its request ids and answer tables are not thread-safe, and its callbacks run on a receive thread
+  where they can deadlock: there is no receive thread at all; frames are read, requests created and
+  answers resolved on the asyncio loop, with per-connection request-id prefixes;
+- pending calls wait out their timeout when OBS dies: every pending request fails the moment the
   connection closes;
 - it has no request batches: ``batch()`` sends op 8 and reads op 9.
+
+Reading on the loop also removes two thread hand-overs per request: the round trip matches a
+pure-asyncio client (see benchmarks/obs_roundtrip.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import itertools
 import json
 import logging
 import struct
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -65,15 +67,6 @@ class BatchResult:
         if not self.ok:
             raise ObsRequestError(self.request_type, self.code, self.comment)
         return self.data
-
-
-@dataclass(frozen=True)
-class _Closed:
-    """Posted by the receive thread when its connection ends."""
-
-    ws: websocket.WebSocket
-    code: int | None
-    reason: str
 
 
 def _close_code(payload: bytes | str) -> tuple[int | None, str]:
@@ -165,6 +158,100 @@ class _Handshake(obsws):  # type: ignore[misc]
         self.identified = identified.get("d") or {}
 
 
+# Frames larger than this are refused (a full-size PNG screenshot is a few MB of base64).
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+# Requests waiting for OBS at once; more wait their turn, so a burst never floods the loop.
+MAX_IN_FLIGHT = 32
+
+
+class _FrameReader(asyncio.Protocol):
+    """WebSocket framing for the client side of an open connection (RFC 6455), on the loop."""
+
+    def __init__(self, on_text: Callable[[str], None], on_closed: Callable[[int | None, str], None]) -> None:
+        self.on_text = on_text
+        self.on_closed = on_closed
+        self.transport: asyncio.Transport | None = None
+        self._buffer = bytearray()
+        self._fragments: list[bytes] = []
+        self._close: tuple[int | None, str] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def send_frame(self, payload: bytes | str, opcode: int = websocket.ABNF.OPCODE_TEXT) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ObsConnectionLost("the connection to OBS is closed")
+        # websocket-client builds the frame, masking included, as a client must.
+        transport.write(websocket.ABNF.create_frame(payload, opcode).format())
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buffer
+        buf += data
+        offset = 0
+        while True:
+            frame = self._next_frame(buf, offset)
+            if frame is None:
+                break
+            offset, opcode, fin, payload = frame
+            self._handle(opcode, fin, payload)
+        if offset:
+            del buf[:offset]
+
+    @staticmethod
+    def _next_frame(buf: bytearray, offset: int) -> tuple[int, int, bool, bytes] | None:
+        available = len(buf) - offset
+        if available < 2:
+            return None
+        b0, b1 = buf[offset], buf[offset + 1]
+        length = b1 & 0x7F
+        head = 2
+        if length == 126:
+            if available < 4:
+                return None
+            (length,) = struct.unpack_from("!H", buf, offset + 2)
+            head = 4
+        elif length == 127:
+            if available < 10:
+                return None
+            (length,) = struct.unpack_from("!Q", buf, offset + 2)
+            head = 10
+        if length > MAX_MESSAGE_BYTES:
+            raise ObsConnectionLost(f"OBS sent a frame of {length} bytes, more than the limit")
+        mask = b""
+        if b1 & 0x80:  # servers do not mask, but tolerate it
+            mask = bytes(buf[offset + head : offset + head + 4])
+            head += 4
+        end = offset + head + length
+        if len(buf) < end:
+            return None
+        payload = bytes(buf[offset + head : end])
+        if mask:
+            payload = websocket.ABNF.mask(mask, payload)
+        return end, b0 & 0x0F, bool(b0 & 0x80), payload
+
+    def _handle(self, opcode: int, fin: bool, payload: bytes) -> None:
+        if opcode in (websocket.ABNF.OPCODE_TEXT, websocket.ABNF.OPCODE_BINARY, websocket.ABNF.OPCODE_CONT):
+            self._fragments.append(payload)
+            if fin:
+                message, self._fragments = b"".join(self._fragments), []
+                self.on_text(message.decode("utf-8", "replace"))
+        elif opcode == websocket.ABNF.OPCODE_PING:
+            self.send_frame(payload, websocket.ABNF.OPCODE_PONG)
+        elif opcode == websocket.ABNF.OPCODE_CLOSE:
+            self._close = _close_code(payload)
+            if self.transport is not None and not self.transport.is_closing():
+                try:
+                    self.send_frame(payload[:2], websocket.ABNF.OPCODE_CLOSE)
+                finally:
+                    self.transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        code, reason = self._close or (None, type(exc).__name__ if exc else "connection closed")
+        self.on_closed(code, reason)
+
+
 class ObsClient:
     """One connection to obs-websocket 5, used from one asyncio loop.
 
@@ -191,59 +278,52 @@ class ObsClient:
         self.on_event: EventHandler | None = None
         self.on_closed: ClosedHandler | None = None
         self.server_info: JsonDict = {}
-        self._ws: websocket.WebSocket | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
+        self._reader: _FrameReader | None = None
         self._pending: dict[str, tuple[str, asyncio.Future[JsonDict]]] = {}
         self._ids = itertools.count(1)
         self._prefix = ""
-        self._reader: threading.Thread | None = None
-        self._inbox: collections.deque[JsonDict | _Closed] = collections.deque()
-        self._inbox_lock = threading.Lock()
-        self._drain_scheduled = False
+        self._slots: asyncio.Semaphore | None = None
         self._closing = False
-        self._close_reported = False
 
     @property
     def connected(self) -> bool:
-        return self._ws is not None
+        return self._reader is not None
 
     async def connect(self) -> JsonDict:
         """Open, authenticate and identify; returns OBS's Hello data (versions)."""
-        if self._ws is not None:
+        if self._reader is not None:
             raise ObsConnectError("already connected")
         loop = asyncio.get_running_loop()
         handshake = _Handshake(self.host, self.port, self._password, self.subscriptions, self.connect_timeout)
         # The handshake blocks on socket reads: keep it off the UI thread.
         ws = await loop.run_in_executor(None, handshake.open)
-        self._loop = loop
-        self._ws = ws
+        sock, ws.sock = ws.sock, None  # the socket now belongs to the asyncio transport
+        assert sock is not None
+        sock.setblocking(False)
         self._closing = False
-        self._close_reported = False
         self._prefix = uuid.uuid4().hex[:8] + "-"
+        self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
+        _, reader = await loop.create_connection(
+            lambda: _FrameReader(self._dispatch_text, self._connection_closed), sock=sock
+        )
+        self._reader = reader
         self.server_info = dict(handshake.hello)
-        self._reader = threading.Thread(target=self._read_forever, args=(ws,), name="obs-ws-reader", daemon=True)
-        self._reader.start()
         return self.server_info
 
     async def close(self) -> None:
         """Close the connection; pending requests fail with ObsConnectionLost."""
-        ws, self._ws = self._ws, None
-        if ws is None:
+        reader, self._reader = self._reader, None
+        if reader is None:
             return
         self._closing = True
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(None, self._close_socket, ws)
-        reader = self._reader
-        if reader is not None:
-            await loop.run_in_executor(None, reader.join, 2.0)
+        transport = reader.transport
+        if transport is not None and not transport.is_closing():
+            try:
+                reader.send_frame(struct.pack("!H", 1000), websocket.ABNF.OPCODE_CLOSE)
+            except ObsConnectionLost:
+                pass
+            transport.close()
         self._fail_pending("connection closed by the app")
-
-    @staticmethod
-    def _close_socket(ws: websocket.WebSocket) -> None:
-        try:
-            ws.close(timeout=1)
-        except Exception:
-            ws.shutdown()  # type: ignore[no-untyped-call]
 
     async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         """Send one request and return its responseData; raises ObsRequestError with OBS's code."""
@@ -286,94 +366,45 @@ class ObsClient:
 
     async def reidentify(self, subscriptions: int) -> None:
         """Change the event subscriptions of the open session (op 3)."""
-        ws = self._require_ws()
+        reader = self._require_reader()
         self.subscriptions = int(subscriptions)
-        self._send_text(ws, json.dumps({"op": Op.REIDENTIFY, "d": {"eventSubscriptions": self.subscriptions}}))
+        reader.send_frame(json.dumps({"op": Op.REIDENTIFY, "d": {"eventSubscriptions": self.subscriptions}}))
 
-    def _require_ws(self) -> websocket.WebSocket:
-        if self._ws is None:
+    def _require_reader(self) -> _FrameReader:
+        if self._reader is None:
             raise ObsNotConnected("not connected to OBS")
-        return self._ws
-
-    @staticmethod
-    def _send_text(ws: websocket.WebSocket, text: str) -> None:
-        try:
-            ws.send(text)
-        except (websocket.WebSocketException, OSError) as exc:
-            raise ObsConnectionLost(f"sending to OBS failed: {exc.__class__.__name__}") from exc
+        return self._reader
 
     async def _send(self, op: Op, payload: JsonDict, label: str, timeout: float | None) -> JsonDict:
-        ws = self._require_ws()
+        self._require_reader()
+        slots = self._slots
+        assert slots is not None
+        limit = timeout or self.request_timeout
         loop = asyncio.get_running_loop()
         request_id = f"{self._prefix}{next(self._ids)}"
         payload["requestId"] = request_id
         future: asyncio.Future[JsonDict] = loop.create_future()
-        self._pending[request_id] = (label, future)
         try:
-            # A small frame on loopback: send() returns at once, so it stays on the loop.
-            self._send_text(ws, json.dumps({"op": int(op), "d": payload}))
-            return await asyncio.wait_for(future, timeout or self.request_timeout)
+            async with asyncio.timeout(limit), slots:
+                reader = self._require_reader()  # it may have closed while this request waited its turn
+                self._pending[request_id] = (label, future)
+                reader.send_frame(json.dumps({"op": int(op), "d": payload}))
+                return await future
         except TimeoutError as exc:
-            raise ObsTimeout(f"OBS did not answer {label} within {timeout or self.request_timeout:.1f} s") from exc
+            raise ObsTimeout(f"OBS did not answer {label} within {limit:.1f} s") from exc
         finally:
             self._pending.pop(request_id, None)
 
-    # -- receive thread: parse, hand over, nothing else ------------------------------------------
+    # -- on the loop, called by the frame reader ---------------------------------------------------
 
-    def _read_forever(self, ws: websocket.WebSocket) -> None:
-        code: int | None = None
-        reason = ""
+    def _dispatch_text(self, text: str) -> None:
         try:
-            while True:
-                opcode, data = ws.recv_data()
-                if opcode == websocket.ABNF.OPCODE_CLOSE:
-                    code, reason = _close_code(data)
-                    break
-                if opcode != websocket.ABNF.OPCODE_TEXT:
-                    continue
-                try:
-                    message = json.loads(data)
-                except ValueError:
-                    log.warning("ignored a malformed frame from OBS (%d bytes)", len(data))
-                    continue
-                if isinstance(message, dict):
-                    self._post(message)
-        except (websocket.WebSocketException, OSError, AttributeError) as exc:
-            # AttributeError: websocket-client drops its socket object when close() races recv().
-            reason = reason or exc.__class__.__name__
-        except Exception:  # never let the thread die silently
-            log.exception("OBS receive thread failed")
-            reason = "receive thread failed"
-        self._post(_Closed(ws, code, reason))
-
-    def _post(self, item: JsonDict | _Closed) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
+            message = json.loads(text)
+        except ValueError:
+            log.warning("ignored a malformed message from OBS (%d bytes)", len(text))
             return
-        with self._inbox_lock:
-            self._inbox.append(item)
-            if self._drain_scheduled:
-                return
-            self._drain_scheduled = True
-        try:
-            loop.call_soon_threadsafe(self._drain)
-        except RuntimeError:  # loop closed while the app quits
-            pass
-
-    # -- on the loop ------------------------------------------------------------------------------
-
-    def _drain(self) -> None:
-        with self._inbox_lock:
-            self._drain_scheduled = False
-            items = list(self._inbox)
-            self._inbox.clear()
-        for item in items:
-            if isinstance(item, _Closed):
-                self._connection_closed(item)
-            else:
-                self._dispatch(item)
-
-    def _dispatch(self, message: JsonDict) -> None:
+        if not isinstance(message, dict):
+            return
         op = message.get("op")
         data = message.get("d") or {}
         if op in (Op.REQUEST_RESPONSE, Op.REQUEST_BATCH_RESPONSE):
@@ -396,13 +427,8 @@ class ObsClient:
             if not future.done():
                 future.set_exception(ObsConnectionLost(f"{label}: {why}"))
 
-    def _connection_closed(self, closed: _Closed) -> None:
-        if self._ws is not None and closed.ws is not self._ws:
-            return  # a previous connection's reader finishing late
-        self._ws = None
+    def _connection_closed(self, code: int | None, reason: str) -> None:
+        self._reader = None
         self._fail_pending("the connection to OBS closed")
-        if self._close_reported:
-            return
-        self._close_reported = True
         if not self._closing and self.on_closed is not None:
-            self.on_closed(closed.code, closed.reason)
+            self.on_closed(code, reason)
