@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from studio_console.domain.obs_state import OutputPhase
+from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
 from studio_console.obs.errors import ObsError
 from studio_console.obs.session import ObsSession
 
@@ -18,10 +19,37 @@ class OutputBusy(ObsError):
 class OutputControl:
     """Stream and record on/off. State comes from OBS's events (StartStream answers before it knows)."""
 
+    # OBS answers StartStream before its STARTING event; until that event (or this long) a start
+    # is still under way.
+    START_GRACE_S = 15.0
+
     def __init__(self, session: ObsSession) -> None:
         self.session = session
         self._in_flight: set[str] = set()
+        self._started_at: dict[str, float] = {}
         self.start_requests = 0  # StartStream calls sent (tests check there is never a duplicate)
+        session.subscribe(self._on_snapshot)
+
+    def _on_snapshot(self, snap: ObsSnapshot) -> None:
+        if snap.stream.phase is not OutputPhase.STOPPED or not snap.connection.connected:
+            self._started_at.pop("stream", None)
+        if snap.record.phase is not OutputPhase.STOPPED or not snap.connection.connected:
+            self._started_at.pop("recording", None)
+
+    def _check_can_start(self, output: str, phase: OutputPhase) -> None:
+        if phase is not OutputPhase.STOPPED:
+            raise OutputBusy(f"the {output} is already {phase.value}")
+        started = self._started_at.get(output)
+        if output in self._in_flight or (started is not None and time.monotonic() - started < self.START_GRACE_S):
+            raise OutputBusy(f"the {output} is already starting")
+
+    async def _start(self, output: str, request_type: str) -> None:
+        self._started_at[output] = time.monotonic()
+        try:
+            await self._call(output, request_type)
+        except BaseException:
+            self._started_at.pop(output, None)
+            raise
 
     async def _call(self, output: str, request_type: str) -> None:
         if output in self._in_flight:
@@ -33,11 +61,9 @@ class OutputControl:
             self._in_flight.discard(output)
 
     async def start_stream(self) -> None:
-        phase = self.session.snapshot.stream.phase
-        if phase is not OutputPhase.STOPPED:
-            raise OutputBusy(f"the stream is already {phase.value}")
+        self._check_can_start("stream", self.session.snapshot.stream.phase)
         self.start_requests += 1
-        await self._call("stream", "StartStream")
+        await self._start("stream", "StartStream")
 
     async def stop_stream(self) -> None:
         if self.session.snapshot.stream.phase is OutputPhase.STOPPED:
@@ -45,10 +71,8 @@ class OutputControl:
         await self._call("stream", "StopStream")
 
     async def start_record(self) -> None:
-        phase = self.session.snapshot.record.phase
-        if phase is not OutputPhase.STOPPED:
-            raise OutputBusy(f"the recording is already {phase.value}")
-        await self._call("recording", "StartRecord")
+        self._check_can_start("recording", self.session.snapshot.record.phase)
+        await self._start("recording", "StartRecord")
 
     async def stop_record(self) -> None:
         if self.session.snapshot.record.phase is OutputPhase.STOPPED:
