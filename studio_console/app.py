@@ -166,6 +166,7 @@ class Studio:
         window.launch_action.setEnabled(obs_executable() is not None)
         window.password_change_requested.connect(self.ask_obs_password)
         window.remote_info_requested.connect(self.show_remote_info)
+        window.shortcuts_edit_requested.connect(self.edit_shortcuts)
 
         window.show()
         log.info(
@@ -216,6 +217,29 @@ class Studio:
         dialog.open()
         self._password_dialog = dialog
 
+    def edit_shortcuts(self) -> None:
+        from studio_console.qt.dialogs.shortcuts_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self.settings.shortcuts, self.window)
+
+        def accepted() -> None:
+            shortcuts = dialog.shortcuts()
+            self.settings.shortcuts = shortcuts
+            self.saved.shortcuts = shortcuts
+            self.bridge.scene_panel.set_shortcuts(shortcuts)
+            self.save_settings()
+
+        dialog.accepted.connect(accepted)
+        dialog.open()
+        self._shortcuts_dialog = dialog
+
+    def save_settings(self) -> None:
+        try:
+            self.store.save(self.saved)
+        except SettingsSaveError as exc:
+            log.error("%s", exc)
+            self.window.show_notice("Settings not saved", f"{exc}\nThe previous settings file is unchanged.")
+
     def show_remote_info(self) -> None:
         from PySide6.QtGui import QGuiApplication
         from PySide6.QtWidgets import QMessageBox, QPushButton
@@ -248,7 +272,7 @@ class Studio:
         try:
             self.store.save(self.saved)
         except SettingsSaveError as exc:
-            log.error("%s", exc)
+            log.error("%s", exc)  # quitting: the log is the only place left to say it
         await bridge.shutdown()
         if self.managed_obs is not None:
             await self.managed_obs.stop()

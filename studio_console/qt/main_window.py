@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QWidget,
 )
 
@@ -54,6 +55,7 @@ class MainWindow(QMainWindow):
         launch_obs_requested(): the operator asked to start OBS.
         close_requested(): the window is closing; the app should shut down.
         remote_info_requested(): show the remote-control API's address and token.
+        shortcuts_edit_requested(): the producer wants to change keyboard shortcuts.
     """
 
     reconnect_requested = Signal()
@@ -61,6 +63,7 @@ class MainWindow(QMainWindow):
     launch_obs_requested = Signal()
     close_requested = Signal()
     remote_info_requested = Signal()
+    shortcuts_edit_requested = Signal()
 
     DOCKS = ("Scenes", "Products", "Chat", "Output", "Log")
 
@@ -139,6 +142,9 @@ class MainWindow(QMainWindow):
         self.remote_action = QAction("&Remote control…", self)
         self.remote_action.triggered.connect(self.remote_info_requested)
         tools_menu.addAction(self.remote_action)
+        self.shortcuts_action = QAction("&Keyboard shortcuts…", self)
+        self.shortcuts_action.triggered.connect(self.shortcuts_edit_requested)
+        tools_menu.addAction(self.shortcuts_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About", self)
@@ -150,12 +156,24 @@ class MainWindow(QMainWindow):
         self.connection_label.setObjectName("connectionLabel")
         self.output_label = plain_label("")
         self.output_label.setObjectName("outputLabel")
+        self.launch_button = QPushButton("Launch OBS")
+        self.launch_button.setObjectName("launchObsButton")
+        self.launch_button.setToolTip("Start OBS Studio with its WebSocket server on the configured port")
+        self.launch_button.clicked.connect(self.launch_obs_requested)
+        self.launch_button.hide()
         # Permanent widgets stay visible while temporary messages show on the left.
+        self.statusBar().addPermanentWidget(self.launch_button)
         self.statusBar().addPermanentWidget(self.connection_label)
         self.statusBar().addPermanentWidget(self.output_label)
 
     def show_obs_state(self, snap: ObsSnapshot) -> None:
         conn = snap.connection
+        # "Launch OBS" is offered only where it can help: OBS installed and nothing answering.
+        self.launch_button.setVisible(
+            self.launch_action.isEnabled()
+            and conn.status in (ConnectionStatus.DISCONNECTED, ConnectionStatus.RECONNECTING)
+            and "Nothing answers" in conn.message
+        )
         self.connection_label.setText(conn.message)
         colour = _STATUS_COLOURS.get(conn.status, "#c62828")
         self.connection_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
