@@ -411,6 +411,27 @@ class ObsSession:
             requests, execution=execution, halt_on_failure=halt_on_failure, timeout=timeout
         )
 
+    async def request_all(
+        self, calls: Sequence[tuple[str, JsonDict | None]], concurrency: int = 16
+    ) -> list[JsonDict | ObsError]:
+        """Many independent requests, ``concurrency`` at a time, answers (or errors) in call order.
+
+        A fixed pool of workers instead of one task per request keeps the UI loop responsive:
+        gathering 1,000 tasks at once stalls a qasync loop for tens of milliseconds by itself.
+        """
+        results: list[JsonDict | ObsError] = [ObsNotConnected("not sent")] * len(calls)
+        queue = iter(enumerate(calls))
+
+        async def worker() -> None:
+            for index, (request_type, data) in queue:
+                try:
+                    results[index] = await self.request(request_type, data)
+                except ObsError as exc:
+                    results[index] = exc
+
+        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(calls))))))
+        return results
+
     async def set_meters(self, enabled: bool) -> None:
         """Turn the high-volume InputVolumeMeters events on or off (they cost OBS and us CPU)."""
         self._meters = enabled

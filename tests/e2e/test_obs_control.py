@@ -211,3 +211,19 @@ def test_auth_failed_message_names_the_fix(obs: RunningObs) -> None:
     message = asyncio.run(main())
     assert "refused the WebSocket password" in message
     assert "WebSocket Server Settings" in message
+
+
+def test_request_all_keeps_order_and_reports_errors(obs: RunningObs) -> None:
+    async def main() -> list[Any]:
+        session = await connected_session(obs)
+        try:
+            calls: list[tuple[str, dict[str, Any] | None]] = [("GetVersion", None)] * 50
+            calls[10] = ("GetSceneItemList", {"sceneName": "No such scene"})
+            return await session.request_all(calls, concurrency=8)
+        finally:
+            await session.stop()
+
+    results = asyncio.run(main())
+    assert len(results) == 50
+    assert all(isinstance(r, dict) and "obsVersion" in r for i, r in enumerate(results) if i != 10)
+    assert getattr(results[10], "code", None) == 600
