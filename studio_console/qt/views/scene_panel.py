@@ -121,7 +121,7 @@ class ScenePanel(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setWidget(self.grid_host)
-        self.scroll = scroll
+        self.scroll_area = scroll
         self._columns = 0
         self.empty_label = QLabel("No scenes: OBS is not connected.")
         self.empty_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -219,7 +219,7 @@ class ScenePanel(QWidget):
     def _layout_tiles(self) -> None:
         """As many columns as fit the panel's width, so no tile hides behind a scroll bar."""
         tile_width = THUMB_SIZE.width() + 16 + self.grid.horizontalSpacing()
-        columns = max(1, (self.scroll.viewport().width() - 8) // max(1, tile_width))
+        columns = max(1, (self.scroll_area.viewport().width() - 8) // max(1, tile_width))
         if columns == self._columns:
             return
         self._columns = columns
@@ -228,7 +228,7 @@ class ScenePanel(QWidget):
         for i, tile in enumerate(self.tiles.values()):
             self.grid.addWidget(tile, i // columns, i % columns)
 
-    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: object) -> None:
         super().resizeEvent(event)  # type: ignore[arg-type]
         self._layout_tiles()
 
