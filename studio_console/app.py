@@ -13,10 +13,12 @@ from types import TracebackType
 from typing import Any
 
 from studio_console import APP_NAME
+from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.cli import LaunchOptions
 from studio_console.logs import redact, setup_logging
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
 from studio_console.obs.session import ObsSession
+from studio_console.services.golive import GoLiveService
 from studio_console.settings.model import Settings
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
@@ -101,6 +103,24 @@ class Studio:
             return self._demo_password()
         return self.secrets.get(OBS_PASSWORD)
 
+    def build_golive(self, session: ObsSession) -> GoLiveService | None:
+        """Stream destinations: built-in sinks and plugins; the local test server is the default."""
+        loaded = load_sinks(self.saved.output.sinks)
+        for name, reason in loaded.unavailable.items():
+            log.warning("stream destination %s is unavailable: %s", name, reason)
+        if not loaded.sinks:
+            return None
+        # Destination choices are saved; the effective settings share the same output section.
+        self.settings.output = self.saved.output
+        return GoLiveService(
+            session,
+            self.secrets,
+            loaded.sinks,
+            self.saved.output,
+            unavailable=loaded.unavailable,
+            on_settings_changed=self.save_settings,
+        )
+
     def remote_token(self) -> str:
         """From --remote-token-env, else the keyring (created on first use)."""
         from studio_console.logs import secrets as registry
@@ -159,7 +179,16 @@ class Studio:
             request_timeout=self.settings.obs.request_timeout_s,
             on_not_running=on_not_running,
         )
-        bridge = StudioBridge(session, self.settings, window, demo=self.options.demo, remote_token=self.remote_token())
+        golive = self.build_golive(session)
+        bridge = StudioBridge(
+            session,
+            self.settings,
+            window,
+            demo=self.options.demo,
+            remote_token=self.remote_token(),
+            golive=golive,
+            recordings_dir=self.paths.data_dir / "rehearsals",
+        )
         self.bridge = bridge
         window.close_requested.connect(self.request_quit)
         window.launch_obs_requested.connect(lambda: bridge.tasks.spawn(self.launch_obs(), "launch-obs"))

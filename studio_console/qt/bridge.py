@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -12,11 +14,14 @@ from PySide6.QtWidgets import QMessageBox
 
 from studio_console.adapters.http_server import JsonHttpServer
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
+from studio_console.domain.stream import OutputStatus
 from studio_console.obs.session import ObsSession
 from studio_console.qt.tasks import TaskKeeper
 from studio_console.qt.views.audio_strip import AudioStrip, levels_from_meter_event
+from studio_console.qt.views.output_panel import OutputPanel
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
+from studio_console.services.golive import GoLiveService
 from studio_console.services.outputs import OutputControl
 from studio_console.services.remote_control import RemoteControl
 from studio_console.services.starter_scenes import install_starter_scenes
@@ -35,6 +40,8 @@ class StudioBridge(QObject):
         thumbnail_ready(str, QImage): a fresh thumbnail of a scene.
         monitor_ready(str, QImage): a fresh, larger picture of the program or preview scene.
         levels_changed(object): dict of input name -> (magnitude, peak) from OBS's meters.
+        output_changed(object): a new OutputStatus of the go-live service.
+        local_thumbnail_ready(object): a Thumbnail of what the local test server received.
         error_reported(str): an action failed; a sentence for the operator.
     """
 
@@ -42,6 +49,8 @@ class StudioBridge(QObject):
     thumbnail_ready = Signal(str, QImage)
     monitor_ready = Signal(str, QImage)
     levels_changed = Signal(object)
+    output_changed = Signal(object)
+    local_thumbnail_ready = Signal(object)
     error_reported = Signal(str)
 
     def __init__(
@@ -51,6 +60,8 @@ class StudioBridge(QObject):
         window: Any,
         demo: bool = False,
         remote_token: str | None = None,
+        golive: GoLiveService | None = None,
+        recordings_dir: Path | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -60,6 +71,8 @@ class StudioBridge(QObject):
         self.tasks = TaskKeeper()
         self.switcher = SceneSwitcher(session, on_error=self._report)
         self.outputs = OutputControl(session)
+        self.golive = golive
+        self.recordings_dir = recordings_dir
         self.thumbnails = ScreenshotFeed(session, self._image_arrived(self.thumbnail_ready))
         self.monitor_feed = ScreenshotFeed(
             session, self._image_arrived(self.monitor_ready), width=640, interval_s=0.4, pick=self._monitored_scenes
@@ -70,6 +83,8 @@ class StudioBridge(QObject):
         if remote_token and settings.remote.enabled:
             self.remote_server = JsonHttpServer(remote_token, port=settings.remote.port)
             self.remote = RemoteControl(self.remote_server, session, self.switcher)
+            if golive is not None:
+                self.remote.attach_golive(golive)
 
         self.scene_panel = ScenePanel(settings.shortcuts)
         self.show_controls = ShowControls()
@@ -77,6 +92,9 @@ class StudioBridge(QObject):
         window.set_panel("Scenes", self.scene_panel)
         window.setCentralWidget(self.show_controls)
         window.add_dock("Audio", self.audio_strip, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.output_panel: OutputPanel | None = None
+        if golive is not None:
+            self._wire_output(golive, window)
 
         self._unsubscribe = [session.subscribe(self.obs_changed.emit), session.subscribe_events(self._on_obs_event)]
         self.obs_changed.connect(self._on_snapshot)
@@ -110,6 +128,66 @@ class StudioBridge(QObject):
         )
         strip.visibility_changed.connect(lambda on: self.run(self.session.set_meters(on), "meters", latest=True))
         window.reconnect_requested.connect(session.retry_now)
+
+    def _wire_output(self, golive: GoLiveService, window: Any) -> None:
+        panel = OutputPanel()
+        self.output_panel = panel
+        window.set_panel("Output", panel)
+        self._unsubscribe_output = [
+            golive.subscribe(self.output_changed.emit),
+            golive.subscribe_thumbnails(self.local_thumbnail_ready.emit),
+        ]
+        self.output_changed.connect(self._on_output_status)
+        self.local_thumbnail_ready.connect(panel.show_thumbnail)
+        panel.destination_requested.connect(lambda sink_id: self._call(lambda: golive.select(sink_id)))
+        panel.server_url_requested.connect(lambda sid, url: self.run(golive.set_server_url(sid, url), "server-url"))
+        panel.stream_key_requested.connect(lambda sid, key: self._call(lambda: golive.set_stream_key(sid, key)))
+        panel.preflight_requested.connect(lambda sid: self.run(self._preflight(sid), "preflight", latest=True))
+        panel.go_live_requested.connect(self._go_live)
+        panel.go_live_confirmed.connect(lambda token: self.run(golive.start(token), "go-live"))
+        panel.stop_requested.connect(lambda: self._stream_requested(False))
+        panel.thumbnails_requested.connect(golive.set_local_thumbnails)
+        panel.recording_requested.connect(self._local_recording)
+        self._on_output_status(golive.status)
+
+    def _call(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            self._report(exc)
+
+    async def _preflight(self, sink_id: str) -> None:
+        assert self.golive is not None and self.output_panel is not None
+        self.output_panel.show_preflight(await self.golive.preflight(sink_id))
+
+    def _go_live(self, sink_id: str | None = None) -> None:
+        """Go live on the chosen destination; a real audience is asked for first, naming it."""
+        golive = self.golive
+        if golive is None:
+            return
+        try:
+            if sink_id is not None and sink_id != golive.selected.sink_id:
+                golive.select(sink_id)
+            if golive.selected.is_real_audience:
+                assert self.output_panel is not None
+                self.output_panel.confirm_go_live(golive.request_confirmation())
+                return
+        except Exception as exc:
+            self._report(exc)
+            return
+        self.run(golive.start(), "go-live")
+
+    def _local_recording(self, enabled: bool) -> None:
+        assert self.golive is not None
+        path = None
+        if enabled and self.recordings_dir is not None:
+            self.recordings_dir.mkdir(parents=True, exist_ok=True)
+            path = self.recordings_dir / time.strftime("rehearsal-%Y%m%d-%H%M%S.flv")
+        self._call(lambda: self.golive.set_local_recording(path) if self.golive else None)
+
+    def _on_output_status(self, status: OutputStatus) -> None:
+        if self.output_panel is not None:
+            self.output_panel.show_status(status)
 
     def start(self) -> None:
         self.session.start()
@@ -201,14 +279,19 @@ class StudioBridge(QObject):
         return box
 
     def _stream_requested(self, start: bool) -> None:
+        golive = self.golive
+        if golive is None:
+            self._report(RuntimeError("No stream destinations are configured"))
+            return
         if start:
-            self.run(self.outputs.start_stream(), "stream")
-        else:
-            self.ask(
-                "Stop the stream?",
-                "Stop streaming now? Viewers will see the stream end.",
-                lambda: self.run(self.outputs.stop_stream(), "stream"),
-            )
+            self._go_live()
+            return
+        where = golive.status.active_destination or "the destination"
+        self.ask(
+            "Stop the stream?",
+            f"Stop streaming to {where} now? Viewers will see the stream end.",
+            lambda: self.run(golive.stop(), "stream-stop"),
+        )
 
     def _confirm_orientation(self, vertical: bool) -> None:
         shape = "vertical 9:16 (TikTok LIVE)" if vertical else "landscape 16:9"
@@ -220,10 +303,12 @@ class StudioBridge(QObject):
         )
 
     async def shutdown(self) -> None:
-        for unsubscribe in self._unsubscribe:
+        for unsubscribe in [*self._unsubscribe, *getattr(self, "_unsubscribe_output", [])]:
             unsubscribe()
         if self.remote_server is not None:
             await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
+        if self.golive is not None:
+            await self.golive.shutdown()
         await self.session.stop()

@@ -1,4 +1,4 @@
-"""Start and stop OBS's stream and recording, never issuing a second start while one is under way."""
+"""Start and stop OBS's recording, mute and volume; the stream itself goes live through services/golive.py."""
 
 from __future__ import annotations
 
@@ -17,22 +17,19 @@ class OutputBusy(ObsError):
 
 
 class OutputControl:
-    """Stream and record on/off. State comes from OBS's events (StartStream answers before it knows)."""
+    """Recording on/off, mute and volume. State comes from OBS's events (StartRecord answers before it knows)."""
 
-    # OBS answers StartStream before its STARTING event; until that event (or this long) a start
-    # is still under way.
+    # OBS answers StartRecord before its STARTING event; until that event (or this long) a start
+    # is still under way (a second start on top of the first can kill OBS 29).
     START_GRACE_S = 15.0
 
     def __init__(self, session: ObsSession) -> None:
         self.session = session
         self._in_flight: set[str] = set()
         self._started_at: dict[str, float] = {}
-        self.start_requests = 0  # StartStream calls sent (tests check there is never a duplicate)
         session.subscribe(self._on_snapshot)
 
     def _on_snapshot(self, snap: ObsSnapshot) -> None:
-        if snap.stream.phase is not OutputPhase.STOPPED or not snap.connection.connected:
-            self._started_at.pop("stream", None)
         if snap.record.phase is not OutputPhase.STOPPED or not snap.connection.connected:
             self._started_at.pop("recording", None)
 
@@ -59,16 +56,6 @@ class OutputControl:
             await self.session.request(request_type)
         finally:
             self._in_flight.discard(output)
-
-    async def start_stream(self) -> None:
-        self._check_can_start("stream", self.session.snapshot.stream.phase)
-        self.start_requests += 1
-        await self._start("stream", "StartStream")
-
-    async def stop_stream(self) -> None:
-        if self.session.snapshot.stream.phase is OutputPhase.STOPPED:
-            return
-        await self._call("stream", "StopStream")
 
     async def start_record(self) -> None:
         self._check_can_start("recording", self.session.snapshot.record.phase)

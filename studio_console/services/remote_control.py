@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from studio_console.adapters.http_server import HttpError, JsonHttpServer, Request
 from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
 from studio_console.obs.session import ObsSession
+from studio_console.services.golive import GoLiveError, GoLiveService, NeedsConfirmation, UnknownDestination
 from studio_console.services.switcher import PreviewUnavailable, SceneSwitcher, UnknownScene
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,31 @@ class RemoteControl:
         server.route("GET", f"{API}/state", self._state)
         server.route("POST", f"{API}/scene", self._scene)
         server.route("POST", f"{API}/take", self._take)
+
+    def attach_golive(self, golive: GoLiveService) -> None:
+        """``POST /stream/start`` (rehearsal only; a real audience needs the app), ``/stream/stop``, state."""
+
+        async def start(request: Request) -> dict[str, Any]:
+            try:
+                await golive.start_remote()
+            except NeedsConfirmation as exc:
+                raise HttpError(409, str(exc), needs_confirmation=True) from exc
+            except UnknownDestination as exc:
+                raise HttpError(404, str(exc)) from exc
+            except GoLiveError as exc:
+                raise HttpError(409, str(exc)) from exc
+            return {"ok": True, "destination": golive.selected.display_name, "phase": golive.status.phase.value}
+
+        async def stop(request: Request) -> dict[str, Any]:
+            try:
+                await golive.stop()
+            except GoLiveError as exc:
+                raise HttpError(409, str(exc)) from exc
+            return {"ok": True, "phase": golive.status.phase.value}
+
+        self.server.route("POST", f"{API}/stream/start", start)
+        self.server.route("POST", f"{API}/stream/stop", stop)
+        self.add_state_section("output", lambda: golive.status.model_dump(mode="json"))
 
     def add_state_section(self, name: str, section: StateSection) -> None:
         """``GET /api/v1/state`` gains ``name: section()``."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import logging
+import re
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
 
@@ -32,6 +36,29 @@ class WindowSettings(_Section):
     dock_state_b64: str = ""
 
 
+# Option names that would hold a secret: such values belong in the keyring, never in this file.
+_SECRET_OPTION = re.compile(r"(?:^|_)(?:key|streamkey|secret|token|password|passwd)(?:$|_)", re.IGNORECASE)
+
+
+class OutputSettings(_Section):
+    """Stream destinations: which one is selected and each sink's options. Stream keys live in the keyring."""
+
+    destination: str = "local_test_server"
+    # Options per sink id, validated by that sink's options model when the sink is built.
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("sinks")
+    @classmethod
+    def _no_secrets(cls, sinks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        cleaned: dict[str, dict[str, Any]] = {}
+        for sink_id, options in sinks.items():
+            kept = {name: value for name, value in options.items() if not _SECRET_OPTION.search(name)}
+            if len(kept) != len(options):
+                log.warning("dropped secret-looking options of sink %r: they belong in the keyring", sink_id)
+            cleaned[sink_id] = kept
+        return cleaned
+
+
 def default_scene_shortcuts() -> dict[str, str]:
     shortcuts = {f"scene_{n}": str(n) for n in range(1, 10)}
     shortcuts["take"] = "Space"
@@ -43,5 +70,6 @@ class Settings(_Section):
     obs: ObsSettings = Field(default_factory=ObsSettings)
     remote: RemoteControlSettings = Field(default_factory=RemoteControlSettings)
     window: WindowSettings = Field(default_factory=WindowSettings)
+    output: OutputSettings = Field(default_factory=OutputSettings)
     log_level: LogLevel = "INFO"
     shortcuts: dict[str, str] = Field(default_factory=default_scene_shortcuts)

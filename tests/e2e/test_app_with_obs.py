@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,10 +18,13 @@ from obswebsocket import requests
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
+from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.obs.session import ObsSession
 from studio_console.qt.bridge import StudioBridge
 from studio_console.qt.main_window import MainWindow
+from studio_console.services.golive import GoLiveService
 from studio_console.settings.model import Settings
+from studio_console.settings.secrets import SecretStore
 from tests.helpers.servers import RunningObs
 
 TOKEN = "test-token-0123456789abcdef"
@@ -78,13 +82,20 @@ class App:
 
 
 @contextlib.contextmanager
-def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) -> Iterator[App]:
+def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tmp_dir: Path) -> Iterator[App]:
     settings = Settings()
     settings.remote.port = 0
     window = MainWindow()
     qtbot.addWidget(window)
     session = ObsSession("127.0.0.1", obs.port, obs.password)
-    bridge = StudioBridge(session, settings, window, remote_token=TOKEN)
+    secrets = SecretStore.open(tmp_dir)
+
+    async def build() -> GoLiveService:
+        loaded = load_sinks(settings.output.sinks)
+        return GoLiveService(session, secrets, loaded.sinks, settings.output)
+
+    golive = qloop.run_until_complete(build())
+    bridge = StudioBridge(session, settings, window, remote_token=TOKEN, golive=golive, recordings_dir=tmp_dir)
     window.show()
 
     async def begin() -> None:
@@ -101,8 +112,8 @@ def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) ->
 
 
 @pytest.fixture
-def app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs) -> Iterator[App]:
-    with make_app(qtbot, qloop, obs) as running:
+def app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tmp_path: Path) -> Iterator[App]:
+    with make_app(qtbot, qloop, obs, tmp_path) as running:
         yield running
 
 
@@ -178,9 +189,9 @@ def test_remote_control_api(app: App, obs: RunningObs) -> None:
 
 
 def test_app_survives_obs_crash_and_restart(
-    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, own_obs: RunningObs
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, own_obs: RunningObs, tmp_path: Path
 ) -> None:
-    with make_app(qtbot, qloop, own_obs) as app:
+    with make_app(qtbot, qloop, own_obs, tmp_path) as app:
         ticks: list[float] = []
         timer = QTimer()
         timer.setInterval(16)
@@ -202,3 +213,41 @@ def test_app_survives_obs_crash_and_restart(
         app.wait(lambda: app.bridge.scene_panel.isEnabled(), what="panel enabled again")
         assert app.window.connection_label.text().startswith("Connected to OBS")
         timer.stop()
+
+
+def test_remote_stream_start_is_for_rehearsals_only(app: App) -> None:
+    golive = app.bridge.golive
+    assert golive is not None and golive.selected.sink_id == "local_test_server"
+    status, body = app.api("POST", "/api/v1/stream/start", token=None)
+    assert status == 401
+    status, body = app.api("POST", "/api/v1/stream/start")
+    assert status == 200, body
+    try:
+        app.wait(lambda: golive.status.phase.value == "live", timeout=30, what="live on the local test server")
+        app.wait(
+            lambda: (
+                golive.status.local_server is not None
+                and golive.status.local_server.info is not None
+                and golive.status.local_server.info.fps is not None
+            ),
+            timeout=30,
+            what="received figures",
+        )
+        status, state = app.api("GET", "/api/v1/state")
+        assert state["stream"] == "live"
+        received = state["output"]["local_server"]["info"]
+        assert (received["video_codec"], received["width"], received["height"]) == ("h264", 640, 360)
+        assert state["output"]["active_sink"] == "local_test_server"
+        status, body = app.api("POST", "/api/v1/stream/start")
+        assert status == 409  # already live: no second start
+    finally:
+        status, body = app.api("POST", "/api/v1/stream/stop")
+        assert status == 200
+        app.wait(lambda: app.bridge.session.snapshot.stream.phase.value == "stopped", timeout=30, what="stopped")
+
+    golive.select("twitch")
+    status, body = app.api("POST", "/api/v1/stream/start")
+    assert status == 409 and body.get("needs_confirmation") is True
+    assert "confirmation in the app" in body["error"]
+    assert app.bridge.session.snapshot.stream.phase.value == "stopped"
+    golive.select("local_test_server")

@@ -1,4 +1,4 @@
-"""Stream and record controls, audio mute and volume, canvas orientation, against real OBS."""
+"""Record controls, audio mute and volume, canvas orientation, against real OBS (streams: test_sinks.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from studio_console.domain.obs_state import OutputPhase
 from studio_console.services.outputs import OutputBusy, OutputControl
 from studio_console.services.switcher import SceneSwitcher
 from tests.e2e.test_obs_control import connected_session, wait_for
-from tests.helpers.servers import NginxRtmp, RunningObs
+from tests.helpers.servers import RunningObs
 
 
 def call(obs: RunningObs, request: Any) -> dict[str, Any]:
@@ -25,38 +25,27 @@ def call(obs: RunningObs, request: Any) -> dict[str, Any]:
         client.disconnect()
 
 
-def test_stream_start_state_follows_obs_and_no_double_start(obs: RunningObs, nginx_rtmp: NginxRtmp) -> None:
-    call(
-        obs,
-        requests.SetStreamServiceSettings(
-            streamServiceType="rtmp_custom", streamServiceSettings={"server": nginx_rtmp.url, "key": "outputs"}
-        ),
-    )
-
+def test_record_start_state_follows_obs_and_no_double_start(obs: RunningObs) -> None:
     async def main() -> list[str]:
         session = await connected_session(obs)
         outputs = OutputControl(session)
         phases: list[str] = []
-        session.subscribe(lambda snap: phases.append(snap.stream.phase.value))
+        session.subscribe(lambda snap: phases.append(snap.record.phase.value))
         try:
-            await outputs.start_stream()
+            await outputs.start_record()
             with pytest.raises(OutputBusy):
-                await outputs.start_stream()  # a second start while one is under way is refused
-            await wait_for(lambda: session.snapshot.stream.phase is OutputPhase.LIVE, timeout=20, what="live")
-            await wait_for(
-                lambda: session.snapshot.stats is not None and session.snapshot.stats.stream_total_frames > 0,
-                timeout=10,
-                what="stream stats",
-            )
-            await outputs.stop_stream()
-            await wait_for(lambda: session.snapshot.stream.phase is OutputPhase.STOPPED, timeout=20, what="stopped")
-            assert outputs.start_requests == 1
+                await outputs.start_record()  # a second start while one is under way is refused
+            await wait_for(lambda: session.snapshot.record.phase is OutputPhase.LIVE, timeout=20, what="recording")
+            await outputs.stop_record()
+            await wait_for(lambda: session.snapshot.record.phase is OutputPhase.STOPPED, timeout=20, what="stopped")
         finally:
             await session.stop()
         return phases
 
     phases = asyncio.run(main())
     assert "starting" in phases and "live" in phases and phases[-1] == "stopped"
+    recordings = list((obs.process.config.home / "recordings").glob("*.mkv"))
+    assert recordings and recordings[-1].stat().st_size > 0
 
 
 def test_mute_and_volume_round_trip(obs: RunningObs) -> None:

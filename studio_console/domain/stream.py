@@ -1,0 +1,214 @@
+"""Stream destinations, what they expect from OBS's output, preflight results and output figures."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from studio_console.domain.obs_state import OutputPhase
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class DestinationKind(StrEnum):
+    LOCAL_TEST = "local_test"
+    CUSTOM_RTMP = "custom_rtmp"
+    TIKTOK = "tiktok"
+    YOUTUBE = "youtube"
+    TWITCH = "twitch"
+
+
+class Orientation(StrEnum):
+    ANY = "any"
+    LANDSCAPE = "landscape"
+    VERTICAL = "vertical"
+
+
+class OutputProfile(_Frozen):
+    """What a destination expects from OBS's output. None means "no expectation"."""
+
+    orientation: Orientation = Orientation.ANY
+    # Recommended output size (width, height); a different size is a warning, not a failure.
+    recommended_size: tuple[int, int] | None = None
+    min_fps: float | None = None
+    max_fps: float | None = None
+    min_bitrate_kbps: int | None = None
+    max_bitrate_kbps: int | None = None
+    # Longer than this and the platform rejects or degrades the stream (a failure).
+    max_keyframe_interval_s: float | None = None
+    recommended_keyframe_interval_s: float | None = None
+
+
+class StreamTarget(_Frozen):
+    """Where a stream goes. Holds the *name* of the stream key in the secret store, never the key."""
+
+    sink_id: str
+    display_name: str
+    kind: DestinationKind
+    server_url: str
+    key_ref: str | None = None
+    is_real_audience: bool
+    profile: OutputProfile = OutputProfile()
+
+
+class CheckStatus(StrEnum):
+    PASS = "pass"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+_SEVERITY = {CheckStatus.PASS: 0, CheckStatus.WARN: 1, CheckStatus.FAIL: 2}
+
+
+class PreflightCheck(_Frozen):
+    """One check before going live; ``sentence`` says what was found and, when not PASS, what to do."""
+
+    name: str
+    status: CheckStatus
+    sentence: str
+
+
+class PreflightResult(_Frozen):
+    sink_id: str
+    destination: str
+    checks: tuple[PreflightCheck, ...] = ()
+
+    @property
+    def status(self) -> CheckStatus:
+        """The worst status among the checks."""
+        worst = CheckStatus.PASS
+        for check in self.checks:
+            if _SEVERITY[check.status] > _SEVERITY[worst]:
+                worst = check.status
+        return worst
+
+    @property
+    def ok(self) -> bool:
+        """No check failed (warnings allow going live)."""
+        return self.status is not CheckStatus.FAIL
+
+    def check(self, name: str) -> PreflightCheck | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+
+class ReceivedStreamInfo(_Frozen):
+    """What the local test server measured in the stream it receives."""
+
+    video_codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    video_bitrate_kbps: float | None = None
+    # Time between the last two keyframes; None until two were seen.
+    keyframe_interval_s: float | None = None
+    # Stream time since the last keyframe: with a long interval this tells more than no figure.
+    seconds_since_keyframe: float = 0.0
+    keyframes: int = 0
+    audio_codec: str | None = None
+    audio_sample_rate: int | None = None
+    audio_channels: int | None = None
+    audio_bitrate_kbps: float | None = None
+    # Seconds of stream received in this publish session.
+    received_s: float = 0.0
+    received_bytes: int = 0
+
+    @property
+    def longest_keyframe_gap_s(self) -> float:
+        """The keyframe interval when known, or at least the time waited since the last one."""
+        return max(self.keyframe_interval_s or 0.0, self.seconds_since_keyframe)
+
+
+class LocalServerState(StrEnum):
+    STOPPED = "stopped"
+    LISTENING = "listening"
+    RECEIVING = "receiving"
+    FAILED = "failed"
+
+
+class LocalServerStatus(_Frozen):
+    """The local test server's state and figures, as the Output panel and the remote API show them."""
+
+    state: LocalServerState = LocalServerState.STOPPED
+    # One sentence for the operator.
+    message: str = "Local test server stopped"
+    host: str = "127.0.0.1"
+    port: int | None = None
+    info: ReceivedStreamInfo | None = None
+    # Publishes refused because they used a wrong stream key.
+    rejected_publishes: int = 0
+    publish_sessions: int = 0
+    recording_path: str | None = None
+    thumbnails: bool = True
+    # CPU seconds used by the receiving thread so far (for the benchmark and the panel).
+    cpu_seconds: float = 0.0
+
+
+class Thumbnail(_Frozen):
+    """A picture of what the local test server received, as JPEG bytes (Qt-free)."""
+
+    jpeg: bytes = Field(repr=False)
+    width: int
+    height: int
+    # Stream time of the frame, seconds since the publish began.
+    stream_time_s: float = 0.0
+
+
+class DestinationInfo(_Frozen):
+    """A destination as the picker shows it."""
+
+    sink_id: str
+    display_name: str
+    kind: DestinationKind
+    is_real_audience: bool
+    available: bool = True
+    unavailable_reason: str | None = None
+    server_url: str = ""
+    # Whether the operator can edit the server URL (presets with a fixed ingest cannot be wrong).
+    server_editable: bool = False
+    needs_key: bool = False
+    key_set: bool = False
+
+
+class GoLiveConfirmation(_Frozen):
+    """Issued by the go-live service for a real destination; the app shows ``prompt`` before starting."""
+
+    token: str = Field(repr=False)
+    sink_id: str
+    destination: str
+    prompt: str
+
+
+class OutputStatus(_Frozen):
+    """Everything the Output panel shows: state, destination, figures, the local test server."""
+
+    phase: OutputPhase = OutputPhase.STOPPED
+    # One sentence: what is happening, or what went wrong.
+    message: str = "Not streaming"
+    selected: str | None = None
+    destinations: tuple[DestinationInfo, ...] = ()
+    # The destination of the running stream (None when stopped or started outside the app).
+    active_sink: str | None = None
+    active_destination: str | None = None
+    active_is_real_audience: bool = False
+    start_in_progress: bool = False
+    duration_s: float = 0.0
+    bitrate_kbps: float | None = None
+    congestion: float = 0.0
+    dropped_frames: int = 0
+    total_frames: int = 0
+    reconnects: int = 0
+    # StartStream requests this service sent (a test can prove no duplicate start).
+    start_requests: int = 0
+    local_server: LocalServerStatus | None = None
+    last_rehearsal: ReceivedStreamInfo | None = None
+    preflight: PreflightResult | None = None
+
+    @property
+    def dropped_ratio(self) -> float:
+        return self.dropped_frames / self.total_frames if self.total_frames else 0.0
+
+    def destination(self, sink_id: str) -> DestinationInfo | None:
+        return next((d for d in self.destinations if d.sink_id == sink_id), None)

@@ -1,0 +1,420 @@
+"""The Output panel: destination picker, stream key entry, preflight, Go live / Stop, figures, test server."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap, QStandardItemModel
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from studio_console.domain.obs_state import OutputPhase
+from studio_console.domain.stream import (
+    CheckStatus,
+    DestinationInfo,
+    GoLiveConfirmation,
+    LocalServerState,
+    LocalServerStatus,
+    OutputStatus,
+    PreflightResult,
+    ReceivedStreamInfo,
+    Thumbnail,
+)
+
+REAL_AUDIENCE_COLOUR = "#c62828"
+NO_FIGURE = "-"
+LIVE_COLOUR = "#d32f2f"
+THUMB_WIDTH = 240
+_CHECK_MARKS = {CheckStatus.PASS: "✔", CheckStatus.WARN: "⚠", CheckStatus.FAIL: "✖"}
+_CHECK_COLOURS = {CheckStatus.PASS: "#2e7d32", CheckStatus.WARN: "#ef6c00", CheckStatus.FAIL: "#c62828"}
+_PHASE_TEXT = {
+    OutputPhase.STOPPED: "Stopped",
+    OutputPhase.STARTING: "Starting…",
+    OutputPhase.LIVE: "LIVE",
+    OutputPhase.RECONNECTING: "Reconnecting…",
+    OutputPhase.STOPPING: "Stopping…",
+    OutputPhase.PAUSED: "Paused",
+}
+
+
+def _plain_label(text: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    return label
+
+
+def format_duration(seconds: float) -> str:
+    total = int(seconds)
+    return f"{total // 3600:d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def destination_label(info: DestinationInfo) -> str:
+    """The picker's text: real audiences are marked so nobody picks one by accident."""
+    if not info.available:
+        return f"{info.display_name} (unavailable)"
+    if info.is_real_audience:
+        return f"● {info.display_name} — real audience"
+    return info.display_name
+
+
+def describe_received(info: ReceivedStreamInfo | None) -> str:
+    if info is None:
+        return "Nothing received yet."
+    video = f"{info.video_codec or '?'} {info.width or '?'}x{info.height or '?'}"
+    video += f" {info.fps:g} fps" if info.fps else ""
+    if info.video_bitrate_kbps is not None:
+        video += f", {info.video_bitrate_kbps:.0f} kbps"
+    if info.keyframe_interval_s is not None:
+        keyframes = f"keyframe every {info.keyframe_interval_s:.1f} s"
+    elif info.keyframes:
+        keyframes = f"no second keyframe in {info.seconds_since_keyframe:.1f} s"
+    else:
+        keyframes = "no keyframe yet"
+    audio = "no audio"
+    if info.audio_codec:
+        audio = f"{info.audio_codec} {info.audio_sample_rate or '?'} Hz"
+        if info.audio_channels:
+            audio += f" {info.audio_channels} ch"
+    return f"Video: {video}\nKeyframes: {keyframes}\nAudio: {audio}"
+
+
+class OutputPanel(QWidget):
+    """Where the stream goes and how it is doing. Renders OutputStatus; every action is a signal.
+
+    Signals:
+        destination_requested(str): the operator picked a destination (sink id).
+        server_url_requested(str, str): a new server URL for a sink (sink id, URL).
+        stream_key_requested(str, str): store this stream key for a sink (sink id, key); the panel
+            clears its field at once and never shows a key.
+        preflight_requested(str): check the destination (sink id) against OBS's output.
+        go_live_requested(str): start streaming to the destination (sink id); the app confirms
+            real audiences with ``confirm_go_live`` first.
+        go_live_confirmed(str): the operator confirmed going live; carries the confirmation token.
+        stop_requested(): stop the stream.
+        thumbnails_requested(bool): the local test server's thumbnails on or off.
+        recording_requested(bool): record what the local test server receives, or stop.
+    """
+
+    destination_requested = Signal(str)
+    server_url_requested = Signal(str, str)
+    stream_key_requested = Signal(str, str)
+    preflight_requested = Signal(str)
+    go_live_requested = Signal(str)
+    go_live_confirmed = Signal(str)
+    stop_requested = Signal()
+    thumbnails_requested = Signal(bool)
+    recording_requested = Signal(bool)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("outputPanel")
+        self._status = OutputStatus()
+        self._confirm_box: QMessageBox | None = None
+        self._destinations: tuple[DestinationInfo, ...] = ()
+
+        self.destination_combo = QComboBox()
+        self.destination_combo.setObjectName("destinationCombo")
+        self.destination_combo.activated.connect(self._destination_activated)
+        self.audience_label = _plain_label()
+        self.audience_label.setObjectName("audienceLabel")
+
+        self.server_edit = QLineEdit()
+        self.server_edit.setPlaceholderText("rtmp://… or rtmps://…")
+        self.server_button = QPushButton("Set server")
+        self.server_button.clicked.connect(self._server_entered)
+        self.server_edit.returnPressed.connect(self._server_entered)
+        self.server_label = _plain_label()
+        server_row = QHBoxLayout()
+        server_row.addWidget(self.server_edit, 1)
+        server_row.addWidget(self.server_button)
+        server_row.addWidget(self.server_label, 1)
+
+        self.key_edit = QLineEdit()
+        self.key_edit.setObjectName("streamKeyEdit")
+        self.key_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.key_edit.setPlaceholderText("Paste the stream key")
+        # A key must not leave the field through the clipboard or a drag either.
+        self.key_edit.setContextMenuPolicy(Qt.ContextMenuPolicy.NoContextMenu)
+        self.key_edit.setDragEnabled(False)
+        self.key_button = QPushButton("Save key")
+        self.key_button.clicked.connect(self._key_entered)
+        self.key_edit.returnPressed.connect(self._key_entered)
+        self.key_state = _plain_label()
+        key_row = QHBoxLayout()
+        key_row.addWidget(self.key_edit, 1)
+        key_row.addWidget(self.key_button)
+        key_row.addWidget(self.key_state)
+
+        self.preflight_button = QPushButton("Check")
+        self.preflight_button.setToolTip("Compare OBS's output settings with what the destination expects")
+        self.preflight_button.clicked.connect(lambda: self.preflight_requested.emit(self._current_id()))
+        self.preflight_list = QListWidget()
+        self.preflight_list.setObjectName("preflightList")
+        self.preflight_list.setWordWrap(True)
+
+        self.go_live_button = QPushButton("Go live")
+        self.go_live_button.setObjectName("goLiveButton")
+        self.go_live_button.clicked.connect(lambda: self.go_live_requested.emit(self._current_id()))
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopButton")
+        self.stop_button.clicked.connect(self.stop_requested)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.go_live_button, 1)
+        buttons.addWidget(self.stop_button)
+
+        self.phase_label = _plain_label("Stopped")
+        self.phase_label.setObjectName("phaseLabel")
+        font = self.phase_label.font()
+        font.setPointSizeF(font.pointSizeF() * 1.4)
+        font.setBold(True)
+        self.phase_label.setFont(font)
+        self.message_label = _plain_label()
+        self.message_label.setWordWrap(True)
+        self.duration_value = _plain_label("0:00:00")
+        self.bitrate_value = _plain_label(NO_FIGURE)
+        self.congestion_value = _plain_label(NO_FIGURE)
+        self.dropped_value = _plain_label(NO_FIGURE)
+        self.reconnects_value = _plain_label("0")
+        figures = QFormLayout()
+        figures.addRow("Duration", self.duration_value)
+        figures.addRow("Bitrate", self.bitrate_value)
+        figures.addRow("Congestion", self.congestion_value)
+        figures.addRow("Dropped frames", self.dropped_value)
+        figures.addRow("Reconnects", self.reconnects_value)
+
+        self.local_group = QGroupBox("Local test server")
+        self.local_state = _plain_label("Stopped")
+        self.local_state.setWordWrap(True)
+        self.local_figures = _plain_label()
+        self.local_figures.setWordWrap(True)
+        self.thumbnail_label = QLabel()
+        self.thumbnail_label.setObjectName("localThumbnail")
+        self.thumbnail_label.setMinimumSize(THUMB_WIDTH, THUMB_WIDTH * 9 // 16)
+        self.thumbnail_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.thumbnail_label.setStyleSheet("background: #111; color: #aaa;")
+        self.thumbnail_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.thumbnail_label.setText("No picture")
+        self.thumbnails_box = QCheckBox("Thumbnails")
+        self.thumbnails_box.setChecked(True)
+        self.thumbnails_box.clicked.connect(self.thumbnails_requested)
+        self.record_box = QCheckBox("Record what arrives")
+        self.record_box.clicked.connect(self.recording_requested)
+        local_options = QHBoxLayout()
+        local_options.addWidget(self.thumbnails_box)
+        local_options.addWidget(self.record_box)
+        local_layout = QVBoxLayout(self.local_group)
+        local_layout.addWidget(self.local_state)
+        local_layout.addWidget(self.thumbnail_label)
+        local_layout.addWidget(self.local_figures)
+        local_layout.addLayout(local_options)
+
+        form = QFormLayout()
+        form.addRow("Destination", self.destination_combo)
+        form.addRow("", self.audience_label)
+        form.addRow("Server", server_row)
+        form.addRow("Stream key", key_row)
+        preflight_row = QHBoxLayout()
+        preflight_row.addWidget(_plain_label("Preflight"))
+        preflight_row.addStretch(1)
+        preflight_row.addWidget(self.preflight_button)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(preflight_row)
+        layout.addWidget(self.preflight_list, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.phase_label)
+        layout.addWidget(self.message_label)
+        layout.addLayout(figures)
+        layout.addWidget(self.local_group)
+        self.show_status(self._status)
+
+    # -- intents ---------------------------------------------------------------------------------
+
+    def _current_id(self) -> str:
+        return str(self.destination_combo.currentData() or "")
+
+    def _destination_activated(self, index: int) -> None:
+        sink_id = str(self.destination_combo.itemData(index) or "")
+        if sink_id and sink_id != self._status.selected:
+            self.destination_requested.emit(sink_id)
+
+    def _server_entered(self) -> None:
+        self.server_url_requested.emit(self._current_id(), self.server_edit.text().strip())
+
+    def _key_entered(self) -> None:
+        key = self.key_edit.text().strip()
+        self.key_edit.clear()  # the key goes to the keyring and nowhere else
+        if key:
+            self.stream_key_requested.emit(self._current_id(), key)
+
+    # -- rendering -------------------------------------------------------------------------------
+
+    def show_status(self, status: OutputStatus) -> None:
+        """Render the go-live service's status (destinations, state, figures, local test server)."""
+        self._status = status
+        if status.destinations != self._destinations:
+            self._fill_destinations(status.destinations)
+        index = self.destination_combo.findData(status.selected)
+        if index >= 0 and index != self.destination_combo.currentIndex():
+            self.destination_combo.setCurrentIndex(index)
+        selected = status.destination(status.selected) if status.selected else None
+        self._show_selected(selected)
+
+        busy = status.phase is not OutputPhase.STOPPED or status.start_in_progress
+        self.destination_combo.setEnabled(not busy)
+        can_start = selected is not None and selected.available and not busy
+        self.go_live_button.setEnabled(can_start)
+        self.stop_button.setEnabled(busy)
+        real = selected is not None and selected.is_real_audience
+        self.go_live_button.setText(f"Go live on {selected.display_name}" if real and selected else "Start rehearsal")
+        self.go_live_button.setStyleSheet(
+            f"QPushButton#goLiveButton {{ color: white; background: {REAL_AUDIENCE_COLOUR}; font-weight: bold; }}"
+            if real and can_start
+            else ""
+        )
+
+        phase_text = _PHASE_TEXT.get(status.phase, status.phase.value)
+        if status.phase is OutputPhase.LIVE and status.active_destination:
+            phase_text = f"LIVE — {status.active_destination}"
+        self.phase_label.setText(phase_text)
+        colour = LIVE_COLOUR if status.phase is OutputPhase.LIVE else ""
+        self.phase_label.setStyleSheet(f"color: {colour};" if colour else "")
+        self.message_label.setText(status.message)
+        self.duration_value.setText(format_duration(status.duration_s))
+        self.bitrate_value.setText(f"{status.bitrate_kbps:.0f} kbps" if status.bitrate_kbps is not None else NO_FIGURE)
+        live = status.phase is not OutputPhase.STOPPED
+        self.congestion_value.setText(f"{status.congestion * 100:.0f} %" if live else NO_FIGURE)
+        dropped = f"{status.dropped_frames} of {status.total_frames} ({status.dropped_ratio * 100:.1f} %)"
+        self.dropped_value.setText(dropped if live else NO_FIGURE)
+        self.reconnects_value.setText(str(status.reconnects))
+        self.show_preflight(status.preflight)
+        self._show_local(status.local_server)
+
+    def _fill_destinations(self, destinations: tuple[DestinationInfo, ...]) -> None:
+        self._destinations = destinations
+        combo = self.destination_combo
+        combo.blockSignals(True)
+        try:
+            combo.clear()
+            for info in destinations:
+                combo.addItem(destination_label(info), info.sink_id)
+                index = combo.count() - 1
+                if info.is_real_audience and info.available:
+                    combo.setItemData(index, QBrush(QColor(REAL_AUDIENCE_COLOUR)), Qt.ItemDataRole.ForegroundRole)
+                model = combo.model()
+                if not info.available and isinstance(model, QStandardItemModel):
+                    model.item(index).setEnabled(False)
+        finally:
+            combo.blockSignals(False)
+
+    def _show_selected(self, info: DestinationInfo | None) -> None:
+        if info is None:
+            self.audience_label.setText("")
+            return
+        if info.is_real_audience:
+            self.audience_label.setText("Real audience: going live needs a confirmation.")
+            self.audience_label.setStyleSheet(f"color: {REAL_AUDIENCE_COLOUR}; font-weight: bold;")
+        else:
+            self.audience_label.setText("Rehearsal: nobody else sees this stream.")
+            self.audience_label.setStyleSheet("")
+        self.server_edit.setVisible(info.server_editable)
+        self.server_button.setVisible(info.server_editable)
+        self.server_label.setVisible(not info.server_editable)
+        self.server_label.setText(info.server_url or "")
+        if info.server_editable and not self.server_edit.hasFocus():
+            self.server_edit.setText(info.server_url)
+        for widget in (self.key_edit, self.key_button):
+            widget.setEnabled(info.needs_key)
+        if not info.needs_key:
+            self.key_state.setText("not needed")
+        else:
+            self.key_state.setText("stored ••••••••" if info.key_set else "not set")
+
+    def show_preflight(self, result: PreflightResult | None) -> None:
+        self.preflight_list.clear()
+        if result is None:
+            return
+        for check in result.checks:
+            item = QListWidgetItem(f"{_CHECK_MARKS[check.status]} {check.sentence}")
+            item.setForeground(QBrush(QColor(_CHECK_COLOURS[check.status])))
+            item.setData(Qt.ItemDataRole.UserRole, check.status.value)
+            self.preflight_list.addItem(item)
+
+    def _show_local(self, local: LocalServerStatus | None) -> None:
+        self.local_group.setVisible(local is not None)
+        if local is None:
+            return
+        where = f" on {local.host}:{local.port}" if local.port else ""
+        state = local.state.value.capitalize()
+        text = f"{state}{where}: {local.message}"
+        if local.rejected_publishes:
+            text += f"\nRefused {local.rejected_publishes} publisher(s) with a wrong key."
+        if local.recording_path:
+            text += f"\nRecording to {local.recording_path}"
+        self.local_state.setText(text)
+        self.local_figures.setText(describe_received(local.info))
+        self.thumbnails_box.setChecked(local.thumbnails)
+        if local.state is not LocalServerState.RECEIVING and self.thumbnail_label.pixmap().isNull():
+            self.thumbnail_label.setText("No picture")
+
+    def show_thumbnail(self, thumbnail: Thumbnail) -> None:
+        """Show what the local test server received (JPEG bytes)."""
+        image = QImage.fromData(thumbnail.jpeg)
+        if image.isNull():
+            return
+        pixmap = QPixmap.fromImage(image).scaledToWidth(THUMB_WIDTH, Qt.TransformationMode.SmoothTransformation)
+        self.thumbnail_label.setPixmap(pixmap)
+
+    # -- confirmation ----------------------------------------------------------------------------
+
+    def confirmation_box(self, confirmation: GoLiveConfirmation) -> QMessageBox:
+        """The question asked before going live to a real audience; the yes-button names the destination."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Warning)
+        box.setWindowTitle("Go live")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setText(confirmation.prompt)
+        go = box.addButton(f"Go live on {confirmation.destination}", QMessageBox.ButtonRole.AcceptRole)
+        go.setObjectName("confirmGoLive")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)  # Enter alone must not start a live show
+        box.setEscapeButton(cancel)
+        return box
+
+    def confirm_go_live(self, confirmation: GoLiveConfirmation) -> None:
+        """Ask without blocking the event loop; ``go_live_confirmed(token)`` follows a yes, nothing a no."""
+        if self._confirm_box is not None:
+            self._confirm_box.close()
+        box = self.confirmation_box(confirmation)
+        self._confirm_box = box
+
+        def answered() -> None:
+            clicked = box.clickedButton()
+            if self._confirm_box is box:
+                self._confirm_box = None
+            box.deleteLater()
+            if clicked is not None and clicked.objectName() == "confirmGoLive":
+                self.go_live_confirmed.emit(confirmation.token)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def ask_confirmation(self, confirmation: GoLiveConfirmation) -> bool:
+        """Modal: True only when the operator pressed the button naming the destination."""
+        box = self.confirmation_box(confirmation)
+        box.exec()
+        clicked = box.clickedButton()
+        return clicked is not None and clicked.objectName() == "confirmGoLive"

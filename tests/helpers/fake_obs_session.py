@@ -1,0 +1,137 @@
+"""A hand-written stand-in for ObsSession: scripted answers, recorded requests, events driven by the test."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from studio_console.domain.obs_state import (
+    ConnectionState,
+    ConnectionStatus,
+    ObsSnapshot,
+    ObsStats,
+    VideoSettings,
+)
+from studio_console.obs import translate
+from studio_console.obs.client import BatchResult
+from studio_console.obs.errors import ObsNotConnected, ObsRequestError
+
+JsonDict = dict[str, Any]
+
+CONNECTED = ConnectionState(status=ConnectionStatus.CONNECTED, message="Connected")
+
+
+class FakeObsSession:
+    """Implements the part of ObsSession the services use; faults real OBS cannot be made to produce.
+
+    - ``hold(request_type)`` keeps that request unanswered until ``release(request_type)``.
+    - ``fail(request_type, code, comment)`` makes OBS answer it with an error status.
+    - ``stream_event("OBS_WEBSOCKET_OUTPUT_STARTED")`` delivers a StreamStateChanged event.
+    Nothing happens on its own: StartStream changes no state until the test sends the events.
+    """
+
+    def __init__(self, width: int = 640, height: int = 360, fps: int = 15) -> None:
+        self.snapshot = ObsSnapshot(
+            connection=CONNECTED,
+            video=VideoSettings(
+                base_width=width,
+                base_height=height,
+                output_width=width,
+                output_height=height,
+                fps_numerator=fps,
+                fps_denominator=1,
+            ),
+        )
+        self.profile: dict[tuple[str, str], str | None] = {
+            ("Output", "Mode"): "Simple",
+            ("SimpleOutput", "VBitrate"): "800",
+            ("SimpleOutput", "StreamEncoder"): "x264",
+            ("SimpleOutput", "UseAdvanced"): "false",
+            ("SimpleOutput", "x264Settings"): None,
+        }
+        self.requests: list[tuple[str, JsonDict | None]] = []
+        self._listeners: list[Callable[[ObsSnapshot], None]] = []
+        self._held: dict[str, asyncio.Event] = {}
+        self._failures: dict[str, tuple[int, str]] = {}
+
+    # -- the ObsSession surface ------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[ObsSnapshot], None]) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
+        if not self.snapshot.connection.connected:
+            raise ObsNotConnected("OBS is not connected")
+        self.requests.append((request_type, data))
+        gate = self._held.get(request_type)
+        if gate is not None:
+            await gate.wait()
+        if request_type in self._failures:
+            code, comment = self._failures[request_type]
+            raise ObsRequestError(request_type, code, comment)
+        return self._answer(request_type, data)
+
+    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]], **_options: Any) -> list[BatchResult]:
+        if not self.snapshot.connection.connected:
+            raise ObsNotConnected("OBS is not connected")
+        results = []
+        for request_type, data in requests:
+            self.requests.append((request_type, data))
+            if request_type in self._failures:
+                code, comment = self._failures[request_type]
+                results.append(BatchResult(request_type, False, code, comment, {}))
+            else:
+                results.append(BatchResult(request_type, True, 100, None, self._answer(request_type, data)))
+        return results
+
+    def _answer(self, request_type: str, data: JsonDict | None) -> JsonDict:
+        if request_type == "GetVideoSettings":
+            video = self.snapshot.video
+            assert video is not None
+            return {
+                "baseWidth": video.base_width,
+                "baseHeight": video.base_height,
+                "outputWidth": video.output_width,
+                "outputHeight": video.output_height,
+                "fpsNumerator": video.fps_numerator,
+                "fpsDenominator": video.fps_denominator,
+            }
+        if request_type == "GetProfileParameter":
+            assert data is not None
+            value = self.profile.get((data["parameterCategory"], data["parameterName"]))
+            return {"parameterValue": value, "defaultParameterValue": None}
+        return {}
+
+    # -- what tests drive ------------------------------------------------------------------------
+
+    def count(self, request_type: str) -> int:
+        return sum(1 for r, _ in self.requests if r == request_type)
+
+    def hold(self, request_type: str) -> None:
+        self._held[request_type] = asyncio.Event()
+
+    def release(self, request_type: str) -> None:
+        self._held.pop(request_type).set()
+
+    def fail(self, request_type: str, code: int, comment: str) -> None:
+        self._failures[request_type] = (code, comment)
+
+    def publish(self, snapshot: ObsSnapshot) -> None:
+        self.snapshot = snapshot
+        for listener in list(self._listeners):
+            listener(snapshot)
+
+    def stream_event(self, output_state: str) -> None:
+        updated = translate.apply_event(self.snapshot, "StreamStateChanged", {"outputState": output_state})
+        assert updated is not None
+        self.publish(updated)
+
+    def stream_stats(self, stream_bytes: int, **figures: Any) -> None:
+        stats = ObsStats(stream_bytes=stream_bytes, **figures)
+        self.publish(self.snapshot.model_copy(update={"stats": stats}))
+
+    def disconnect(self) -> None:
+        connection = ConnectionState(status=ConnectionStatus.DISCONNECTED, message="OBS disconnected")
+        self.publish(self.snapshot.model_copy(update={"connection": connection, "stats": None}))
