@@ -15,10 +15,15 @@ from typing import Any
 from studio_console import APP_NAME
 from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.cli import LaunchOptions
+from studio_console.domain.card import CardLayout
 from studio_console.logs import redact, setup_logging
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
 from studio_console.obs.session import ObsSession
+from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_catalog
+from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk
 from studio_console.services.golive import GoLiveService
+from studio_console.services.overlay import OverlayService
+from studio_console.services.product_show import ProductShow
 from studio_console.settings.model import Settings
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
@@ -85,6 +90,7 @@ class Studio:
         self.saved = saved
         self.settings = effective_settings(saved, options)
         self.startup_notice = notice
+        self.startup_notices: list[str] = []
         self.secrets = SecretStore.open(paths.config_dir, paths.custom_root)
         self.managed_obs: ManagedObs | None = None
         self._quit: asyncio.Future[None] | None = None
@@ -120,6 +126,38 @@ class Studio:
             unavailable=loaded.unavailable,
             on_settings_changed=self.save_settings,
         )
+
+    async def build_products(self, session: ObsSession) -> ProductDesk:
+        """Catalog (the demo catalog in demo mode when none is saved), overlay, show, saver."""
+        from studio_console.qt.render.card_renderer import CardRenderer
+
+        # Product settings are saved as the producer changes them: share the saved section.
+        self.settings.products = self.saved.products
+        store = CatalogStore(self.paths.data_dir)
+        loaded = await asyncio.to_thread(store.load)
+        catalog = loaded.catalog
+        if loaded.notice:
+            self.startup_notices.append(loaded.notice)
+        if not catalog.products and self.options.demo:
+            result = await asyncio.to_thread(import_catalog, demo_catalog_path())
+            catalog = result.catalog
+            await asyncio.to_thread(store.save, catalog)
+            log.info("demo mode: loaded the demo catalog (%d products)", len(catalog.products))
+        overlay = OverlayService(session, self.paths.data_dir)
+        show = ProductShow(
+            overlay,
+            CardRenderer(),
+            catalog,
+            layout=CardLayout(self.saved.products.card_layout),
+            low_stock_threshold=self.saved.products.low_stock_threshold,
+        )
+        if self.options.demo and not show.state.queue:
+            show.set_queue(p.sku for p in catalog.products[:6])
+        keeper = CatalogKeeper(store, show, currency=self.saved.products.currency, on_error=self._catalog_save_failed)
+        return ProductDesk(overlay, show, keeper)
+
+    def _catalog_save_failed(self, exc: Exception) -> None:
+        self.window.show_notice("Catalog not saved", f"{exc}\nThe previous catalog file is unchanged.")
 
     def remote_token(self) -> str:
         """From --remote-token-env, else the keyring (created on first use)."""
@@ -180,6 +218,7 @@ class Studio:
             on_not_running=on_not_running,
         )
         golive = self.build_golive(session)
+        products = await self.build_products(session)
         bridge = StudioBridge(
             session,
             self.settings,
@@ -188,7 +227,9 @@ class Studio:
             remote_token=self.remote_token(),
             golive=golive,
             recordings_dir=self.paths.data_dir / "rehearsals",
+            products=products,
         )
+        bridge.settings_changed.connect(self.save_settings)
         self.bridge = bridge
         window.close_requested.connect(self.request_quit)
         window.launch_obs_requested.connect(lambda: bridge.tasks.spawn(self.launch_obs(), "launch-obs"))
@@ -196,6 +237,7 @@ class Studio:
         window.password_change_requested.connect(self.ask_obs_password)
         window.remote_info_requested.connect(self.show_remote_info)
         window.shortcuts_edit_requested.connect(self.edit_shortcuts)
+        window.card_scenes_requested.connect(self.choose_card_scenes)
 
         window.show()
         log.info(
@@ -206,6 +248,8 @@ class Studio:
         )
         if self.startup_notice:
             window.show_notice("Settings reset", self.startup_notice)
+        for notice in self.startup_notices:
+            window.show_notice("Catalog", notice)
         if self.secrets.warning:
             window.statusBar().showMessage(self.secrets.warning, 15000)
         bridge.start()
@@ -261,6 +305,20 @@ class Studio:
         dialog.accepted.connect(accepted)
         dialog.open()
         self._shortcuts_dialog = dialog
+
+    def choose_card_scenes(self) -> None:
+        from studio_console.qt.dialogs.card_scenes_dialog import CardScenesDialog
+
+        bridge = self.bridge
+        if bridge.products is None:
+            return
+        snap = bridge.session.snapshot
+        dialog = CardScenesDialog(
+            snap.scenes, self.saved.products.card_scenes, bridge.products.overlay.scene_name, self.window
+        )
+        dialog.accepted.connect(lambda: bridge.run(bridge.place_cards(dialog.chosen()), "card-scenes"))
+        dialog.open()
+        self._card_scenes_dialog = dialog
 
     def save_settings(self) -> None:
         try:

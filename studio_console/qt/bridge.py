@@ -13,18 +13,22 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
 from studio_console.adapters.http_server import JsonHttpServer
+from studio_console.domain.card import CardLayout
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
+from studio_console.domain.show import AtZero
 from studio_console.domain.stream import OutputStatus
 from studio_console.obs.session import ObsSession
 from studio_console.qt.tasks import TaskKeeper
 from studio_console.qt.views.audio_strip import AudioStrip, levels_from_meter_event
 from studio_console.qt.views.output_panel import OutputPanel
+from studio_console.qt.views.products_panel import ProductsPanel
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
+from studio_console.services.catalog_keeper import ProductDesk
 from studio_console.services.golive import GoLiveService
 from studio_console.services.outputs import OutputControl
 from studio_console.services.remote_control import RemoteControl
-from studio_console.services.starter_scenes import install_starter_scenes
+from studio_console.services.starter_scenes import STARTER_SCENES, install_starter_scenes
 from studio_console.services.switcher import SceneSwitcher
 from studio_console.services.thumbnails import ScreenshotFeed
 from studio_console.settings.model import Settings
@@ -42,6 +46,9 @@ class StudioBridge(QObject):
         levels_changed(object): dict of input name -> (magnitude, peak) from OBS's meters.
         output_changed(object): a new OutputStatus of the go-live service.
         local_thumbnail_ready(object): a Thumbnail of what the local test server received.
+        show_changed(object): a new ShowState (pinned product, flash sale, queue).
+        catalog_changed(object): the catalog changed (import, edit, stock).
+        settings_changed(): a setting changed here (card layout, card scenes); the app saves it.
         error_reported(str): an action failed; a sentence for the operator.
     """
 
@@ -51,6 +58,9 @@ class StudioBridge(QObject):
     levels_changed = Signal(object)
     output_changed = Signal(object)
     local_thumbnail_ready = Signal(object)
+    show_changed = Signal(object)
+    catalog_changed = Signal(object)
+    settings_changed = Signal()
     error_reported = Signal(str)
 
     def __init__(
@@ -62,6 +72,7 @@ class StudioBridge(QObject):
         remote_token: str | None = None,
         golive: GoLiveService | None = None,
         recordings_dir: Path | None = None,
+        products: ProductDesk | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -73,6 +84,7 @@ class StudioBridge(QObject):
         self.outputs = OutputControl(session)
         self.golive = golive
         self.recordings_dir = recordings_dir
+        self.products = products
         self.thumbnails = ScreenshotFeed(session, self._image_arrived(self.thumbnail_ready))
         self.monitor_feed = ScreenshotFeed(
             session, self._image_arrived(self.monitor_ready), width=640, interval_s=0.4, pick=self._monitored_scenes
@@ -85,6 +97,8 @@ class StudioBridge(QObject):
             self.remote = RemoteControl(self.remote_server, session, self.switcher)
             if golive is not None:
                 self.remote.attach_golive(golive)
+            if products is not None:
+                self.remote.attach_products(products.show, products.keeper)
 
         self.scene_panel = ScenePanel(settings.shortcuts)
         self.show_controls = ShowControls()
@@ -95,6 +109,9 @@ class StudioBridge(QObject):
         self.output_panel: OutputPanel | None = None
         if golive is not None:
             self._wire_output(golive, window)
+        self.products_panel: ProductsPanel | None = None
+        if products is not None:
+            self._wire_products(products, window)
 
         self._unsubscribe = [session.subscribe(self.obs_changed.emit), session.subscribe_events(self._on_obs_event)]
         self.obs_changed.connect(self._on_snapshot)
@@ -149,6 +166,69 @@ class StudioBridge(QObject):
         panel.thumbnails_requested.connect(golive.set_local_thumbnails)
         panel.recording_requested.connect(self._local_recording)
         self._on_output_status(golive.status)
+
+    def _wire_products(self, desk: ProductDesk, window: Any) -> None:
+        show, keeper = desk.show, desk.keeper
+        panel = ProductsPanel()
+        self.products_panel = panel
+        self.scene_panel.hidden_scenes.add(desk.overlay.scene_name)
+        window.set_panel("Products", panel)
+        panel.set_catalog(show.catalog)
+        panel.show_state(show.state)
+        self._unsubscribe_products = [
+            show.subscribe(self.show_changed.emit),
+            show.subscribe_catalog(self.catalog_changed.emit),
+        ]
+        self.show_changed.connect(panel.show_state)
+        self.catalog_changed.connect(panel.set_catalog)
+        panel.pin_requested.connect(lambda sku: self.run(show.pin(sku), "pin", latest=True))
+        panel.unpin_requested.connect(lambda: self.run(show.unpin(), "pin", latest=True))
+        panel.next_requested.connect(lambda: self.run(show.next_product(), "pin", latest=True))
+        panel.queue_requested.connect(lambda skus: self._call(lambda: show.set_queue(skus)))
+        panel.flash_sale_requested.connect(
+            lambda sku, price, seconds, at_zero: self.run(
+                show.start_flash_sale(sku or None, price, seconds, AtZero(at_zero)), "flash-sale"
+            )
+        )
+        panel.flash_sale_stop_requested.connect(lambda: self.run(show.stop_flash_sale(), "flash-sale"))
+        panel.stock_change_requested.connect(lambda sku, delta: self.run(show.adjust_stock(sku, delta), f"stock-{sku}"))
+        panel.product_edit_requested.connect(lambda product: self.run(show.update_product(product), "edit-product"))
+        panel.layout_requested.connect(self._layout_requested)
+        panel.import_requested.connect(lambda path: self.run(self._import(Path(path)), "import"))
+        panel.export_requested.connect(lambda path: self.run(keeper.export_file(Path(path)), "export"))
+
+    def _layout_requested(self, layout: str) -> None:
+        assert self.products is not None
+        self.settings.products.card_layout = CardLayout(layout).value
+        self.run(self.products.show.set_layout(CardLayout(layout)), "card-layout")
+        self.settings_changed.emit()
+
+    async def _import(self, path: Path) -> None:
+        assert self.products is not None
+        result = await self.products.keeper.import_file(path)
+        lines = [f"Imported {result.imported} products from {path.name}."]
+        if result.failed:
+            lines.append(f"{len(result.failed)} rows were not imported:")
+            lines += [str(e) for e in result.failed[:30]]
+            if len(result.failed) > 30:
+                lines.append(f"… and {len(result.failed) - 30} more (see the Log panel).")
+        if result.warnings:
+            lines.append(f"{len(result.warnings)} warnings (see the Log panel).")
+        for problem in result.errors:
+            log.info("import: %s", problem)
+        self.window.show_notice("Import finished", "\n".join(lines))
+
+    async def place_cards(self, scenes: list[str]) -> None:
+        """Nest the overlay into ``scenes`` and out of the scenes no longer chosen."""
+        assert self.products is not None
+        overlay = self.products.overlay
+        previous = list(self.settings.products.card_scenes)
+        self.settings.products.card_scenes = list(scenes)
+        self.settings_changed.emit()
+        removed = [s for s in previous if s not in scenes]
+        if removed:
+            await overlay.remove_from(removed)
+        await overlay.nest_into(scenes)
 
     def _call(self, action: Callable[[], object]) -> None:
         try:
@@ -237,9 +317,21 @@ class StudioBridge(QObject):
         self.scene_panel.show_state(snap)
         self.show_controls.show_state(snap)
         self.audio_strip.show_state(snap)
-        if self.demo and not self._starter_done and snap.connection.status is ConnectionStatus.CONNECTED:
+        if snap.connection.status is ConnectionStatus.CONNECTED and not self._starter_done:
             self._starter_done = True
-            self.run(install_starter_scenes(self.session), "starter-scenes")
+            self.run(self._first_connection(), "first-connection")
+
+    async def _first_connection(self) -> None:
+        """Demo mode builds its starter scenes; then the cards go where the producer chose."""
+        if self.demo:
+            await install_starter_scenes(self.session)
+        if self.products is None:
+            return
+        scenes = self.settings.products.card_scenes
+        if not scenes and self.demo:
+            scenes = [s for s in STARTER_SCENES if s != "Be right back"]
+        if scenes:
+            await self.place_cards(scenes)
 
     def _on_obs_event(self, event_type: str, data: dict[str, Any]) -> None:
         if event_type == "InputVolumeMeters":
@@ -303,12 +395,20 @@ class StudioBridge(QObject):
         )
 
     async def shutdown(self) -> None:
-        for unsubscribe in [*self._unsubscribe, *getattr(self, "_unsubscribe_output", [])]:
+        for unsubscribe in [
+            *self._unsubscribe,
+            *getattr(self, "_unsubscribe_output", []),
+            *getattr(self, "_unsubscribe_products", []),
+        ]:
             unsubscribe()
         if self.remote_server is not None:
             await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
+        if self.products is not None:
+            await self.products.keeper.close()
+            await self.products.show.close()
+            self.products.overlay.close()
         if self.golive is not None:
             await self.golive.shutdown()
         await self.session.stop()

@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         close_requested(): the window is closing; the app should shut down.
         remote_info_requested(): show the remote-control API's address and token.
         shortcuts_edit_requested(): the producer wants to change keyboard shortcuts.
+        card_scenes_requested(): the producer wants to choose the scenes that show cards.
     """
 
     reconnect_requested = Signal()
@@ -64,6 +65,7 @@ class MainWindow(QMainWindow):
     close_requested = Signal()
     remote_info_requested = Signal()
     shortcuts_edit_requested = Signal()
+    card_scenes_requested = Signal()
 
     DOCKS = ("Scenes", "Products", "Chat", "Output", "Log")
 
@@ -145,6 +147,9 @@ class MainWindow(QMainWindow):
         self.shortcuts_action = QAction("&Keyboard shortcuts…", self)
         self.shortcuts_action.triggered.connect(self.shortcuts_edit_requested)
         tools_menu.addAction(self.shortcuts_action)
+        self.card_scenes_action = QAction("Scenes that show &cards…", self)
+        self.card_scenes_action.triggered.connect(self.card_scenes_requested)
+        tools_menu.addAction(self.card_scenes_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About", self)

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from studio_console.adapters.http_server import HttpError, JsonHttpServer, Request
+from studio_console.domain.show import AtZero
 from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
 from studio_console.obs.session import ObsSession
+from studio_console.services.catalog_keeper import CatalogKeeper
 from studio_console.services.golive import GoLiveError, GoLiveService, NeedsConfirmation, UnknownDestination
+from studio_console.services.product_show import ProductShow, ProductShowError
 from studio_console.services.switcher import PreviewUnavailable, SceneSwitcher, UnknownScene
 
 log = logging.getLogger(__name__)
@@ -20,10 +26,33 @@ API = "/api/v1"
 StateSection = Callable[[], Any]
 
 
+class SkuBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1)
+
+
+class FlashSaleBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str | None = None
+    price: Decimal
+    seconds: int = Field(ge=10, le=300)
+    at_zero: AtZero = AtZero.REGULAR_PRICE
+
+
+class ImportBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1)
+
+
 class SceneBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str
     target: Literal["program", "preview"] = "program"
+
+
+def _existing_file(text: str) -> Path | None:
+    path = Path(text).expanduser()
+    return path if path.is_file() else None
 
 
 def obs_error_to_http(exc: ObsError) -> HttpError:
@@ -75,6 +104,68 @@ class RemoteControl:
         self.server.route("POST", f"{API}/stream/start", start)
         self.server.route("POST", f"{API}/stream/stop", stop)
         self.add_state_section("output", lambda: golive.status.model_dump(mode="json"))
+
+    def attach_products(self, show: ProductShow, keeper: CatalogKeeper) -> None:
+        """Pin, unpin, next, flash sale and catalog import; ``state`` gains ``products``."""
+
+        def known(sku: str) -> None:
+            if show.catalog.find(sku) is None:
+                raise HttpError(404, f"no product or variant with SKU {sku!r}")
+
+        async def act(action: Awaitable[object]) -> None:
+            try:
+                await action
+            except ProductShowError as exc:
+                raise HttpError(409, str(exc)) from exc
+            except ObsError as exc:
+                raise obs_error_to_http(exc) from exc
+
+        async def pin(request: Request) -> dict[str, Any]:
+            body = request.model(SkuBody)
+            known(body.sku)
+            await act(show.pin(body.sku))
+            return {"ok": True, "pinned": show.state.pinned_sku}
+
+        async def unpin(request: Request) -> dict[str, Any]:
+            await act(show.unpin())
+            return {"ok": True}
+
+        async def next_product(request: Request) -> dict[str, Any]:
+            await act(show.next_product())
+            return {"ok": True, "pinned": show.state.pinned_sku}
+
+        async def flash_sale(request: Request) -> dict[str, Any]:
+            body = request.model(FlashSaleBody)
+            if body.sku is not None:
+                known(body.sku)
+            await act(show.start_flash_sale(body.sku, body.price, body.seconds, body.at_zero))
+            sale = show.state.flash_sale
+            return {"ok": True, "flash_sale": sale.model_dump(mode="json") if sale else None}
+
+        async def import_catalog(request: Request) -> dict[str, Any]:
+            body = request.model(ImportBody)
+            path = await asyncio.to_thread(_existing_file, body.path)
+            if path is None:
+                raise HttpError(404, f"no file at {body.path}")
+            result = await keeper.import_file(path)
+            return {
+                "imported": result.imported,
+                "failed": len(result.failed),
+                "errors": [
+                    {"file": e.file, "line": e.line, "field": e.field, "reason": e.reason, "severity": e.severity.value}
+                    for e in result.errors
+                ],
+            }
+
+        for path, handler in (
+            ("product/pin", pin),
+            ("product/unpin", unpin),
+            ("product/next", next_product),
+            ("flash-sale", flash_sale),
+            ("catalog/import", import_catalog),
+        ):
+            self.server.route("POST", f"{API}/{path}", handler)
+        self.add_state_section("products", lambda: show.state.model_dump(mode="json"))
 
     def add_state_section(self, name: str, section: StateSection) -> None:
         """``GET /api/v1/state`` gains ``name: section()``."""

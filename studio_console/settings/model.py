@@ -59,6 +59,16 @@ class OutputSettings(_Section):
         return cleaned
 
 
+class ProductSettings(_Section):
+    """Product cards: where they appear, how they look, the shop's currency for imports."""
+
+    # Scenes the app's overlay scene (with the cards) is nested into; only these are touched.
+    card_scenes: list[str] = Field(default_factory=list)
+    card_layout: Literal["lower_third", "side_panel"] = "lower_third"
+    currency: str = Field(default="USD", min_length=3, max_length=3)
+    low_stock_threshold: int = Field(default=10, ge=0, le=10000)
+
+
 def default_scene_shortcuts() -> dict[str, str]:
     shortcuts = {f"scene_{n}": str(n) for n in range(1, 10)}
     shortcuts["take"] = "Space"
@@ -71,5 +81,6 @@ class Settings(_Section):
     remote: RemoteControlSettings = Field(default_factory=RemoteControlSettings)
     window: WindowSettings = Field(default_factory=WindowSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    products: ProductSettings = Field(default_factory=ProductSettings)
     log_level: LogLevel = "INFO"
     shortcuts: dict[str, str] = Field(default_factory=default_scene_shortcuts)

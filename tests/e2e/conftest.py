@@ -62,7 +62,14 @@ def reset_obs(obs: RunningObs) -> None:
             if scene not in existing:
                 client.call(requests.CreateScene(sceneName=scene))
         client.call(requests.SetCurrentProgramScene(sceneName=BASE_SCENES[0]))
-        for scene in existing - set(BASE_SCENES):
+        extra = existing - set(BASE_SCENES)
+        # A scene removed while another nests it stays alive and drawn there (OBS 29): unnest first.
+        for scene in BASE_SCENES:
+            items = client.call(requests.GetSceneItemList(sceneName=scene)).datain.get("sceneItems", [])
+            for item in items:
+                if item.get("sourceName") in extra:
+                    client.call(requests.RemoveSceneItem(sceneName=scene, sceneItemId=item["sceneItemId"]))
+        for scene in extra:
             client.call(requests.RemoveScene(sceneName=scene))
     finally:
         client.disconnect()

@@ -82,6 +82,8 @@ class ScenePanel(QWidget):
         self._thumbs: dict[str, QImage] = {}
         self._updating = False
         self._scene_order: tuple[str, ...] = ()
+        # App-owned scenes (the card overlay) are not for switching to.
+        self.hidden_scenes: set[str] = set()
 
         self.studio_mode_box = QCheckBox("Studio mode")
         self.studio_mode_box.toggled.connect(self._studio_mode_toggled)
@@ -168,8 +170,9 @@ class ScenePanel(QWidget):
         self.setEnabled(connected)
         self._updating = True
         try:
-            if snap.scenes != self._scene_order:
-                self._rebuild(snap.scenes)
+            scenes = tuple(s for s in snap.scenes if s not in self.hidden_scenes)
+            if scenes != self._scene_order:
+                self._rebuild(scenes)
             for name, tile in self.tiles.items():
                 role = ""
                 if snap.studio_mode and name == snap.preview_scene:
@@ -194,7 +197,7 @@ class ScenePanel(QWidget):
                 self.duration_spin.setValue(int(snap.transition_duration_ms or 0))
             if snap.video is not None:
                 self.orientation_combo.setCurrentIndex(1 if snap.video.vertical else 0)
-            self.empty_label.setVisible(not snap.scenes)
+            self.empty_label.setVisible(not scenes)
             self.empty_label.setText("No scenes: OBS is not connected." if not connected else "OBS has no scenes yet.")
         finally:
             self._updating = False

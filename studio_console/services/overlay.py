@@ -1,0 +1,506 @@
+"""The app's own OBS overlay scene: image slots (product card, featured comment, alert) shown over any scene.
+
+One scene ("Studio Console Overlay") holds one ``image_source`` per slot, placed where its picture
+belongs (at (0, 0) for a canvas-sized picture). The producer chooses scenes to nest it into; the app
+never touches their other sources. The app writes each slot's picture as a PNG in its data folder and
+points the input at it. The input must read the app's files, so OBS has to run on the same computer.
+
+Checked against OBS 29 / obs-websocket 5.1 (tests/e2e/test_product_cards.py, benchmarks/):
+
+- ``SetInputSettings`` makes an image source reload on the next video tick, also with the same file
+  name; without it OBS notices a changed file only on its once-a-second check. Slots still alternate
+  between two file names, so the file OBS shows is never the one being written.
+- In a serial-realtime batch "set file, enable item" the enable applies at once and the new file
+  only on the next tick: the previous picture flashes for a frame or more. Disabling an item answers
+  at once but the item stays drawn until the next tick. A serial-frame batch applies everything inside
+  one video tick and answers after it: no flash, and the change is on air when the call returns.
+  It costs a wait for the next tick (at most one frame).
+- A scene removed while other scenes nest it stays alive in OBS 29, unlisted and holding its name;
+  installing again removes those nested items (the app's own) so the name is freed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from studio_console.domain.obs_state import ObsSnapshot
+from studio_console.obs.client import BatchResult
+from studio_console.obs.errors import ObsRequestError
+from studio_console.obs.protocol import BatchExecution
+from studio_console.obs.session import ObsSession
+from studio_console.settings.atomic import write_atomic
+
+log = logging.getLogger(__name__)
+
+DEFAULT_SCENE = "Studio Console Overlay"
+DEFAULT_SLOTS = ("product_card", "featured_comment", "alert")
+IMAGE_KIND = "image_source"
+# obs-websocket's RequestStatus for a scene, input or item that does not exist (any more).
+RESOURCE_NOT_FOUND = 600
+RESOURCE_ALREADY_EXISTS = 601
+_INSTALL_ATTEMPTS = 20
+_INSTALL_RETRY_S = 0.1
+_TOP_LEFT = 5  # OBS_ALIGN_LEFT | OBS_ALIGN_TOP
+
+JsonDict = dict[str, Any]
+
+
+class OverlayError(Exception):
+    """The overlay cannot be installed or used; the message tells the producer what to do."""
+
+
+class OverlayChange(StrEnum):
+    """Why the overlay's pictures may need to be pushed again."""
+
+    RECONNECTED = "reconnected"  # OBS (re)connected: its state may differ from what the app last sent
+    CANVAS_CHANGED = "canvas_changed"  # the canvas size changed: pictures must be rendered anew
+
+
+def blank_png(width: int = 1, height: int = 1) -> bytes:
+    """A fully transparent RGBA PNG, built without an imaging library (the core has none)."""
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    rows = b"".join(b"\x00" + b"\x00" * 4 * width for _ in range(height))
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+@dataclass
+class _Slot:
+    name: str
+    input_name: str
+    item_id: int | None = None
+    # What OBS shows, and what the app last asked for: an overlay rebuilt behind the app's back
+    # (removed in OBS) comes back hidden, and the next picture restores what was asked for.
+    visible: bool = False
+    wanted_visible: bool = False
+    position: tuple[int, int] = (0, 0)
+    # Which of the slot's two files is written next.
+    next_file: int = 0
+
+
+class OverlayService:
+    """Installs and drives the overlay scene. All OBS changes go through one lock, in call order."""
+
+    def __init__(
+        self,
+        session: ObsSession,
+        data_dir: Path,
+        *,
+        scene_name: str = DEFAULT_SCENE,
+        slots: Sequence[str] = DEFAULT_SLOTS,
+    ) -> None:
+        if not slots:
+            raise ValueError("the overlay needs at least one slot")
+        self.session = session
+        self.scene_name = scene_name
+        self.folder = Path(data_dir) / "overlay"
+        self._slots = {name: _Slot(name, f"{scene_name} - {name}") for name in slots}
+        self._installed = False
+        self._nest_targets: list[str] = []
+        self._lock = asyncio.Lock()
+        self._listeners: list[Callable[[OverlayChange], None]] = []
+        self._connected = session.snapshot.connection.connected
+        self._canvas = _canvas_of(session.snapshot)
+        self._unsubscribe = [session.subscribe(self._on_snapshot), session.subscribe_events(self._on_event)]
+
+    # -- observers -------------------------------------------------------------------------------
+
+    def subscribe(self, listener: Callable[[OverlayChange], None]) -> Callable[[], None]:
+        """Call ``listener(change)`` when pictures should be pushed again; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._listeners.clear()
+
+    def _notify(self, change: OverlayChange) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(change)
+            except Exception:
+                log.exception("overlay listener failed on %s", change)
+
+    def _on_snapshot(self, snapshot: ObsSnapshot) -> None:
+        connected = snapshot.connection.connected
+        canvas = _canvas_of(snapshot)
+        was_connected, self._connected = self._connected, connected
+        old_canvas, self._canvas = self._canvas, canvas
+        if connected and not was_connected:
+            # A restarted OBS may have lost the scene, or kept it showing a stale picture.
+            self._installed = False
+            self._notify(OverlayChange.RECONNECTED)
+        elif connected and canvas is not None and old_canvas is not None and canvas != old_canvas:
+            self._notify(OverlayChange.CANVAS_CHANGED)
+
+    def _on_event(self, event_type: str, data: JsonDict) -> None:
+        ours = {s.input_name for s in self._slots.values()}
+        if (
+            (event_type == "SceneRemoved" and data.get("sceneName") == self.scene_name)
+            or (event_type == "InputRemoved" and data.get("inputName") in ours)
+            or (event_type == "SceneNameChanged" and data.get("oldSceneName") == self.scene_name)
+            or (event_type == "InputNameChanged" and data.get("oldInputName") in ours)
+            or (event_type == "SceneItemRemoved" and data.get("sceneName") == self.scene_name)
+        ):
+            # Someone removed or renamed part of the overlay in OBS: rebuild it on next use.
+            self._installed = False
+        elif event_type == "SceneItemEnableStateChanged" and data.get("sceneName") == self.scene_name:
+            for slot in self._slots.values():
+                if slot.item_id == data.get("sceneItemId"):
+                    slot.visible = bool(data.get("sceneItemEnabled"))
+
+    # -- queries ---------------------------------------------------------------------------------
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        return tuple(self._slots)
+
+    @property
+    def installed(self) -> bool:
+        return self._installed
+
+    def input_name(self, slot: str) -> str:
+        return self._slot(slot).input_name
+
+    def is_visible(self, slot: str) -> bool:
+        return self._slot(slot).visible
+
+    async def canvas_size(self) -> tuple[int, int]:
+        """OBS's base canvas (width, height), the size slot pictures are rendered at."""
+        video = self.session.snapshot.video
+        if video is None:
+            await self.session.refresh_video()
+            video = self.session.snapshot.video
+        if video is None:  # pragma: no cover - refresh_video always sets it or raises
+            raise OverlayError("OBS did not report its canvas size")
+        return video.base_width, video.base_height
+
+    def _slot(self, name: str) -> _Slot:
+        try:
+            return self._slots[name]
+        except KeyError:
+            raise OverlayError(f"no overlay slot {name!r} (slots: {', '.join(self._slots)})") from None
+
+    # -- installing ------------------------------------------------------------------------------
+
+    async def install(self) -> None:
+        """Create the overlay scene and slot inputs where missing; idempotent, every slot hidden after."""
+        async with self._lock:
+            await self._install()
+            for slot in self._slots.values():
+                slot.wanted_visible = False
+
+    async def _ensure_installed(self) -> None:
+        if not self._installed:
+            await self._install()
+
+    async def _install(self) -> None:
+        for attempt in range(1, _INSTALL_ATTEMPTS + 1):
+            try:
+                await self._install_once()
+                return
+            except ObsRequestError as exc:
+                if exc.code not in (RESOURCE_NOT_FOUND, RESOURCE_ALREADY_EXISTS) or attempt == _INSTALL_ATTEMPTS:
+                    raise
+                # OBS finishes removing a source on its video thread after it answered the removal:
+                # for a few frames the name stays taken or the item stays listed. Look again.
+                log.info("overlay install met a source OBS is still removing (%s); retrying", exc)
+                await asyncio.sleep(_INSTALL_RETRY_S)
+
+    async def _install_once(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        blank = self.folder / "blank.png"
+        if not blank.exists():
+            write_atomic(blank, blank_png())
+        scene_list, input_list = (
+            r.raise_for_status() for r in await self.session.batch([("GetSceneList", None), ("GetInputList", None)])
+        )
+        scenes = {s.get("sceneName") for s in scene_list.get("scenes", [])}
+        kinds = {i.get("inputName"): i.get("inputKind") for i in input_list.get("inputs", [])}
+        if self.scene_name in kinds:
+            raise OverlayError(
+                f"OBS already has an input named {self.scene_name!r}; rename it so the overlay scene can be created"
+            )
+        items: list[JsonDict] = []
+        created_scene = self.scene_name not in scenes
+        if created_scene:
+            await self._create_scene()
+        else:
+            items = (await self.session.request("GetSceneItemList", {"sceneName": self.scene_name}))["sceneItems"]
+        for slot in self._slots.values():
+            kind = kinds.get(slot.input_name)
+            if kind is not None and kind != IMAGE_KIND:
+                raise OverlayError(
+                    f"OBS already has an input named {slot.input_name!r} of kind {kind}; rename or remove it"
+                )
+            mine = [i for i in items if i.get("sourceName") == slot.input_name]
+            if kind is None:
+                created = await self.session.request(
+                    "CreateInput",
+                    {
+                        "sceneName": self.scene_name,
+                        "inputName": slot.input_name,
+                        "inputKind": IMAGE_KIND,
+                        "inputSettings": {"file": str(blank), "unload": False},
+                        "sceneItemEnabled": False,
+                    },
+                )
+                slot.item_id = int(created["sceneItemId"])
+            elif not mine:
+                created = await self.session.request(
+                    "CreateSceneItem",
+                    {"sceneName": self.scene_name, "sourceName": slot.input_name, "sceneItemEnabled": False},
+                )
+                slot.item_id = int(created["sceneItemId"])
+            else:
+                slot.item_id = int(mine[0]["sceneItemId"])
+                if len(mine) > 1:
+                    # Left by an interrupted earlier install; the overlay scene belongs to the app.
+                    duplicates: list[tuple[str, JsonDict | None]] = [
+                        ("RemoveSceneItem", {"sceneName": self.scene_name, "sceneItemId": i["sceneItemId"]})
+                        for i in mine[1:]
+                    ]
+                    _raise_first_failure(await self.session.batch(duplicates))
+        calls: list[tuple[str, JsonDict | None]] = []
+        for slot in self._slots.values():
+            item = {"sceneName": self.scene_name, "sceneItemId": slot.item_id}
+            calls += [
+                ("SetSceneItemEnabled", {**item, "sceneItemEnabled": False}),
+                (
+                    "SetSceneItemTransform",
+                    {
+                        **item,
+                        "sceneItemTransform": {
+                            "positionX": 0.0,
+                            "positionY": 0.0,
+                            "scaleX": 1.0,
+                            "scaleY": 1.0,
+                            "rotation": 0.0,
+                            "alignment": _TOP_LEFT,
+                            "boundsType": "OBS_BOUNDS_NONE",
+                            "cropLeft": 0,
+                            "cropRight": 0,
+                            "cropTop": 0,
+                            "cropBottom": 0,
+                        },
+                    },
+                ),
+                ("SetSceneItemLocked", {**item, "sceneItemLocked": True}),
+                ("SetInputSettings", {"inputName": slot.input_name, "inputSettings": {"file": str(blank)}}),
+            ]
+        _raise_first_failure(await self.session.batch(calls))
+        for slot in self._slots.values():
+            slot.visible = False
+            slot.position = (0, 0)
+        if created_scene and self._nest_targets:
+            await self._nest(self._nest_targets)
+        self._installed = True
+
+    async def _create_scene(self) -> None:
+        try:
+            await self.session.request("CreateScene", {"sceneName": self.scene_name})
+        except ObsRequestError as exc:
+            if exc.code != RESOURCE_ALREADY_EXISTS:
+                raise
+            # OBS 29 keeps a removed scene alive, unlisted and holding its name, while other scenes
+            # still nest it. Those nested items are the app's own: remove them so OBS frees the name.
+            freed = await self._remove_nested(await self._listed_scenes())
+            log.info("the overlay scene was removed in OBS but still nested in %s; cleaned up", freed or "no scene")
+            raise
+        log.info("created the overlay scene %r", self.scene_name)
+
+    async def nest_into(self, scene_names: Iterable[str]) -> list[str]:
+        """Add the overlay scene on top of each named scene that lacks it; returns the scenes changed.
+
+        Only an item showing the overlay scene is added (locked, so it is not moved by accident);
+        nothing else in the producer's scenes changes. The scenes are remembered: when the overlay
+        has to be rebuilt (someone deleted it in OBS), it is nested into them again.
+        """
+        async with self._lock:
+            targets = [s for s in dict.fromkeys(scene_names) if s != self.scene_name]
+            self._nest_targets += [s for s in targets if s not in self._nest_targets]
+            await self._ensure_installed()
+            return await self._nest(targets)
+
+    async def _nest(self, targets: Sequence[str]) -> list[str]:
+        if not targets:
+            return []
+        lists = await self.session.batch([("GetSceneItemList", {"sceneName": s}) for s in targets])
+        missing = []
+        for scene, result in zip(targets, lists, strict=True):
+            if not result.ok:
+                log.warning("cannot nest the overlay into %r: %s", scene, result.comment)
+                continue
+            if not any(i.get("sourceName") == self.scene_name for i in result.data.get("sceneItems", [])):
+                missing.append(scene)
+        if not missing:
+            return []
+        created = await self.session.batch(
+            [
+                ("CreateSceneItem", {"sceneName": s, "sourceName": self.scene_name, "sceneItemEnabled": True})
+                for s in missing
+            ]
+        )
+        _raise_first_failure(created)
+        await self.session.batch(
+            [
+                ("SetSceneItemLocked", {"sceneName": s, "sceneItemId": r.data["sceneItemId"], "sceneItemLocked": True})
+                for s, r in zip(missing, created, strict=True)
+            ]
+        )
+        log.info("overlay nested into %s", ", ".join(missing))
+        return missing
+
+    async def remove_from(self, scene_names: Iterable[str]) -> list[str]:
+        """Remove the overlay's nested item from the named scenes (only that item); returns the scenes changed."""
+        async with self._lock:
+            targets = list(dict.fromkeys(scene_names))
+            self._nest_targets = [s for s in self._nest_targets if s not in targets]
+            return await self._remove_nested(targets)
+
+    async def _remove_nested(self, scenes: Sequence[str]) -> list[str]:
+        """Remove every item showing the overlay scene from ``scenes``; returns the scenes changed."""
+        if not scenes:
+            return []
+        lists = await self.session.batch([("GetSceneItemList", {"sceneName": s}) for s in scenes])
+        calls: list[tuple[str, JsonDict | None]] = []
+        changed = []
+        for scene, result in zip(scenes, lists, strict=True):
+            if not result.ok:
+                continue
+            for item in result.data.get("sceneItems", []):
+                if item.get("sourceName") == self.scene_name:
+                    calls.append(("RemoveSceneItem", {"sceneName": scene, "sceneItemId": item["sceneItemId"]}))
+                    changed.append(scene)
+        if calls:
+            _raise_first_failure(await self.session.batch(calls))
+        return list(dict.fromkeys(changed))
+
+    async def _listed_scenes(self) -> list[str]:
+        data = await self.session.request("GetSceneList")
+        return [str(s.get("sceneName")) for s in data.get("scenes", []) if s.get("sceneName") != self.scene_name]
+
+    # -- pictures --------------------------------------------------------------------------------
+
+    async def show(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+        """Put ``png`` on air in ``slot``, its top-left corner at ``position`` on the canvas.
+
+        A canvas-sized picture goes at (0, 0); a smaller one (a card) where it belongs. Picture,
+        position and visibility change in the same frame; the call returns once OBS shows it.
+        """
+        await self._put(slot, png, position, make_visible=True)
+
+    async def update(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+        """Replace the slot's picture (and position); a slot the app hid stays hidden."""
+        await self._put(slot, png, position, make_visible=False)
+
+    async def hide(self, slot: str) -> None:
+        async with self._lock:
+            target = self._slot(slot)
+            target.wanted_visible = False
+            if not self._installed:
+                await self._install()  # installing leaves every slot hidden
+                return
+
+            def calls() -> list[tuple[str, JsonDict | None]]:
+                item = {"sceneName": self.scene_name, "sceneItemId": target.item_id, "sceneItemEnabled": False}
+                return [("SetSceneItemEnabled", item)]
+
+            await self._send_with_reinstall(calls)
+            target.visible = False
+
+    async def _put(self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool) -> None:
+        async with self._lock:
+            target = self._slot(slot)
+            await self._ensure_installed()
+            path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
+            # Off the loop: PNGs are small, but a slow disk must not stall the UI.
+            await asyncio.to_thread(write_atomic, path, png)
+            target.next_file ^= 1
+            show = make_visible or target.wanted_visible
+
+            def calls() -> list[tuple[str, JsonDict | None]]:
+                batch: list[tuple[str, JsonDict | None]] = [
+                    ("SetInputSettings", {"inputName": target.input_name, "inputSettings": {"file": str(path)}})
+                ]
+                if position != target.position:
+                    transform = {"positionX": float(position[0]), "positionY": float(position[1])}
+                    batch.append(
+                        (
+                            "SetSceneItemTransform",
+                            {
+                                "sceneName": self.scene_name,
+                                "sceneItemId": target.item_id,
+                                "sceneItemTransform": transform,
+                            },
+                        )
+                    )
+                if show and not target.visible:
+                    batch.append(
+                        (
+                            "SetSceneItemEnabled",
+                            {"sceneName": self.scene_name, "sceneItemId": target.item_id, "sceneItemEnabled": True},
+                        )
+                    )
+                return batch
+
+            await self._send_with_reinstall(calls)
+            target.visible = target.wanted_visible = show
+            target.position = position
+
+    async def _send_with_reinstall(self, calls: Callable[[], list[tuple[str, JsonDict | None]]]) -> None:
+        """Send a serial-frame batch; when OBS lost part of the overlay, rebuild it once and send again.
+
+        Serial-frame: OBS applies the whole batch inside one video tick and answers after it, so the
+        change is on air when this returns, and a new file and a visibility change land in the same
+        frame (no flash of a previous card).
+        """
+        execution = BatchExecution.SERIAL_FRAME
+        results = await self.session.batch(calls(), execution=execution, halt_on_failure=True)
+        failure = _first_failure(results)
+        if failure is None:
+            return
+        if failure.code != RESOURCE_NOT_FOUND:
+            raise ObsRequestError(failure.request_type, failure.code, failure.comment)
+        log.info("overlay part missing in OBS (%s); reinstalling", failure.comment)
+        self._installed = False
+        await self._install()
+        _raise_first_failure(await self.session.batch(calls(), execution=execution, halt_on_failure=True))
+
+    async def uninstall(self) -> None:
+        """Remove the overlay scene, its inputs and every item nesting it from OBS."""
+        async with self._lock:
+            self._installed = False
+            self._nest_targets = []
+            # Nested items first: OBS 29 keeps a removed scene alive while other scenes nest it.
+            await self._remove_nested(await self._listed_scenes())
+            calls: list[tuple[str, JsonDict | None]] = [("RemoveScene", {"sceneName": self.scene_name})]
+            calls += [("RemoveInput", {"inputName": s.input_name}) for s in self._slots.values()]
+            await self.session.batch(calls)
+
+
+def _canvas_of(snapshot: ObsSnapshot) -> tuple[int, int] | None:
+    video = snapshot.video
+    return (video.base_width, video.base_height) if video else None
+
+
+def _first_failure(results: list[BatchResult]) -> BatchResult | None:
+    return next((r for r in results if not r.ok), None)
+
+
+def _raise_first_failure(results: list[BatchResult]) -> None:
+    failure = _first_failure(results)
+    if failure is not None:
+        raise ObsRequestError(failure.request_type, failure.code, failure.comment)
