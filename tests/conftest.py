@@ -39,12 +39,24 @@ def failed(request: pytest.FixtureRequest) -> bool:
     return bool(rep is None or rep.failed)
 
 
-@pytest.fixture
-def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
-    """A qasync loop on the test's QApplication; run coroutines with ``qloop.run_until_complete``."""
+@pytest.fixture(scope="session")
+def _session_qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
+    # One qasync loop for the whole run, as the app has one for its whole life: creating and closing
+    # a loop (and its thread executor) per test crashed PySide6 now and then, which the app never does.
     import qasync
 
     loop = qasync.QEventLoop(qapp)
+    try:
+        yield loop
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+@pytest.fixture
+def qloop(_session_qloop: asyncio.AbstractEventLoop) -> Iterator[asyncio.AbstractEventLoop]:
+    """The qasync loop; run coroutines with ``qloop.run_until_complete``. Tasks left over are cancelled."""
+    loop = _session_qloop
     asyncio.set_event_loop(loop)
     try:
         yield loop
@@ -54,6 +66,4 @@ def qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
             task.cancel()
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
         asyncio.set_event_loop(None)

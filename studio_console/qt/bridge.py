@@ -98,7 +98,7 @@ class StudioBridge(QObject):
             if golive is not None:
                 self.remote.attach_golive(golive)
             if products is not None:
-                self.remote.attach_products(products.show, products.keeper)
+                self.remote.attach_products(products.show, products.keeper, products.overlay.scene_name)
 
         self.scene_panel = ScenePanel(settings.shortcuts)
         self.show_controls = ShowControls()

@@ -76,6 +76,8 @@ class RemoteControl:
         self.session = session
         self.switcher = switcher
         self._sections: dict[str, StateSection] = {}
+        # App-owned scenes (the card overlay) are not offered for switching.
+        self.hidden_scenes: set[str] = set()
         server.route("GET", f"{API}/state", self._state)
         server.route("POST", f"{API}/scene", self._scene)
         server.route("POST", f"{API}/take", self._take)
@@ -105,8 +107,10 @@ class RemoteControl:
         self.server.route("POST", f"{API}/stream/stop", stop)
         self.add_state_section("output", lambda: golive.status.model_dump(mode="json"))
 
-    def attach_products(self, show: ProductShow, keeper: CatalogKeeper) -> None:
+    def attach_products(self, show: ProductShow, keeper: CatalogKeeper, overlay_scene: str | None = None) -> None:
         """Pin, unpin, next, flash sale and catalog import; ``state`` gains ``products``."""
+        if overlay_scene:
+            self.hidden_scenes.add(overlay_scene)
 
         def known(sku: str) -> None:
             if show.catalog.find(sku) is None:
@@ -179,7 +183,7 @@ class RemoteControl:
             "program_scene": snap.program_scene,
             "preview_scene": snap.preview_scene,
             "studio_mode": snap.studio_mode,
-            "scenes": list(snap.scenes),
+            "scenes": [s for s in snap.scenes if s not in self.hidden_scenes],
             "transition": snap.transition,
             "stream": snap.stream.phase.value,
             "record": snap.record.phase.value,

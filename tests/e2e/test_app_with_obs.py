@@ -22,9 +22,15 @@ from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.obs.session import ObsSession
 from studio_console.qt.bridge import StudioBridge
 from studio_console.qt.main_window import MainWindow
+from studio_console.qt.render.card_renderer import CardRenderer
+from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_json
+from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk
 from studio_console.services.golive import GoLiveService
+from studio_console.services.overlay import OverlayService
+from studio_console.services.product_show import ProductShow
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
+from tests.e2e.test_product_cards import remove_overlay
 from tests.helpers.servers import RunningObs
 
 TOKEN = "test-token-0123456789abcdef"
@@ -95,7 +101,16 @@ def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tm
         return GoLiveService(session, secrets, loaded.sinks, settings.output)
 
     golive = qloop.run_until_complete(build())
-    bridge = StudioBridge(session, settings, window, remote_token=TOKEN, golive=golive, recordings_dir=tmp_dir)
+
+    async def build_products() -> ProductDesk:
+        overlay = OverlayService(session, tmp_dir)
+        show = ProductShow(overlay, CardRenderer(), import_json(demo_catalog_path()).catalog)
+        return ProductDesk(overlay, show, CatalogKeeper(CatalogStore(tmp_dir), show))
+
+    products = qloop.run_until_complete(build_products())
+    bridge = StudioBridge(
+        session, settings, window, remote_token=TOKEN, golive=golive, recordings_dir=tmp_dir, products=products
+    )
     window.show()
 
     async def begin() -> None:
@@ -113,8 +128,10 @@ def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tm
 
 @pytest.fixture
 def app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tmp_path: Path) -> Iterator[App]:
+    remove_overlay(obs)
     with make_app(qtbot, qloop, obs, tmp_path) as running:
         yield running
+    remove_overlay(obs)
 
 
 def program_of(obs: RunningObs) -> str:
@@ -251,3 +268,40 @@ def test_remote_stream_start_is_for_rehearsals_only(app: App) -> None:
     assert "confirmation in the app" in body["error"]
     assert app.bridge.session.snapshot.stream.phase.value == "stopped"
     golive.select("local_test_server")
+
+
+def test_remote_product_endpoints(app: App, tmp_path: Path) -> None:
+    status, body = app.api("POST", "/api/v1/product/pin", {"sku": "no-such-thing"})
+    assert status == 404 and "no-such-thing" in body["error"]
+    status, body = app.api("POST", "/api/v1/product/pin", {"sku": "ceramic-pour-over-set"})
+    assert status == 200, body
+    status, state = app.api("GET", "/api/v1/state")
+    assert state["products"]["pinned_sku"] == "ceramic-pour-over-set"
+    assert state["products"]["on_air"] is True
+
+    status, body = app.api("POST", "/api/v1/flash-sale", {"price": "1.00", "seconds": 5})
+    assert status == 422 and "seconds" in body["error"]
+    status, body = app.api("POST", "/api/v1/flash-sale", {"price": "19.00", "seconds": 60})
+    assert status == 200, body
+    assert body["flash_sale"]["seconds_left"] <= 60 and body["flash_sale"]["deal_price"] == "19.00"
+    status, state = app.api("GET", "/api/v1/state")
+    assert state["products"]["flash_sale"]["sku"] == "ceramic-pour-over-set"
+
+    shop = tmp_path / "tonight.csv"
+    shop.write_text(
+        "sku,title,price,compare_at_price,stock,currency\n"
+        "mug-01,Stoneware Mug,18.00,24.00,40,USD\n"
+        "mug-02,Broken Mug,free,,3,USD\n"
+    )
+    status, body = app.api("POST", "/api/v1/catalog/import", {"path": str(shop)})
+    assert status == 200, body
+    assert body["imported"] == 1 and body["failed"] == 1
+    failures = [e for e in body["errors"] if e["severity"] == "error"]
+    assert [(e["line"], e["field"]) for e in failures] == [(3, "price")]
+    status, body = app.api("POST", "/api/v1/catalog/import", {"path": str(tmp_path / "missing.csv")})
+    assert status == 404
+
+    status, body = app.api("POST", "/api/v1/product/unpin")
+    assert status == 200
+    status, state = app.api("GET", "/api/v1/state")
+    assert state["products"]["pinned_sku"] is None
