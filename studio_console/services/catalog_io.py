@@ -16,7 +16,6 @@ import os
 import shutil
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ from pydantic import ValidationError
 
 from studio_console.domain.catalog import Catalog, Product
 from studio_console.domain.money import PriceError, parse_price
-from studio_console.settings.atomic import write_text_atomic
+from studio_console.settings.atomic import corrupt_aside_path, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -892,12 +891,7 @@ class CatalogStore:
             ) from exc
 
     def _keep_aside(self, move: bool) -> str:
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        target = corrupt_aside_path(self.path)
         try:
             if move:
                 os.replace(self.path, target)

@@ -6,12 +6,11 @@ import json
 import logging
 import os
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from studio_console.settings.atomic import write_text_atomic
+from studio_console.settings.atomic import corrupt_aside_path, write_text_atomic
 from studio_console.settings.migrations import MigrationError, migrate
 from studio_console.settings.model import Settings
 
@@ -84,17 +83,13 @@ class SettingsStore:
             ) from exc
 
     def _move_aside(self, problem: str) -> LoadResult:
-        stamp = datetime.now().strftime("%Y%m%dT%H%M%S")
-        target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
-        n = 1
-        while target.exists():
-            n += 1
-            target = self.path.with_name(f"{self.path.name}.corrupt-{stamp}-{n}")
+        target: Path | None = corrupt_aside_path(self.path)
+        assert target is not None
         try:
             os.replace(self.path, target)
         except OSError as exc:
             log.error("could not move the unusable settings file aside: %s", exc)
-            target = None  # type: ignore[assignment]
+            target = None
         where = f" It was moved to {target.name}." if target else ""
         notice = f"Settings could not be loaded, defaults are in use.{where}\n{problem}"
         log.warning("%s", notice)
