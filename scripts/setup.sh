@@ -43,11 +43,14 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv"
   "$PYTHON" -m venv .venv
 fi
-stamp=.venv/.studio-console-installed
+# Extras to install: "test" by default; scripts/test.sh adds "tiktok" (TikTokLive, a modified AGPL
+# licence, is an optional extra of the app; the tests map its event objects offline).
+EXTRAS=${STUDIO_CONSOLE_EXTRAS:-test}
+stamp=".venv/.studio-console-installed-${EXTRAS//,/-}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Python packages"
+  echo "setup: installing Python packages (extras: $EXTRAS)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
+  .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
   touch "$stamp"
 fi
 echo "setup: ready"

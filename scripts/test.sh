@@ -4,7 +4,7 @@
 # Extra arguments go to pytest (e.g. -m unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+STUDIO_CONSOLE_EXTRAS=test,tiktok bash scripts/setup.sh
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any
 
 from studio_console import APP_NAME
+from studio_console.adapters.chat import discover_chat_sources
 from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.cli import LaunchOptions
 from studio_console.domain.card import CardLayout
@@ -20,11 +21,13 @@ from studio_console.logs import redact, setup_logging
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
 from studio_console.obs.session import ObsSession
 from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_catalog
-from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk
+from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk, short_code_lookup
+from studio_console.services.chat_hub import ChatHub
 from studio_console.services.golive import GoLiveService
 from studio_console.services.overlay import OverlayService
 from studio_console.services.product_show import ProductShow
-from studio_console.settings.model import Settings
+from studio_console.services.viewer_book import ViewerBook
+from studio_console.settings.model import ChatSourceConfig, Settings
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
 from studio_console.settings.store import SettingsSaveError, SettingsStore
@@ -156,6 +159,40 @@ class Studio:
         keeper = CatalogKeeper(store, show, currency=self.saved.products.currency, on_error=self._catalog_save_failed)
         return ProductDesk(overlay, show, keeper)
 
+    def build_chat(self, show: ProductShow) -> ChatHub:
+        """The chat hub with the configured sources; demo mode adds a rehearsal audience."""
+        self.settings.chat = self.saved.chat
+        hub = ChatHub(
+            rules=self.saved.chat.rules,
+            product_lookup=short_code_lookup(lambda: show.catalog),
+            viewer_book=ViewerBook(self.paths.data_dir / "viewers.json"),
+        )
+        configs = list(self.saved.chat.sources)
+        if not configs and self.options.demo:
+            codes = tuple(p.short_code for p in show.catalog.products if p.short_code)
+            options: dict[str, Any] = {"rate_per_s": 2.0, "seed": int(time.time())}
+            if codes:
+                options["short_codes"] = codes
+            configs = [ChatSourceConfig(kind="rehearsal", options=options)]
+        entries = discover_chat_sources()
+        for config in configs:
+            if not config.enabled:
+                continue
+            entry = entries.get(config.kind)
+            if entry is None or entry.plugin is None:
+                log.error("chat source %r is unavailable: %s", config.kind, entry.error if entry else "not installed")
+                continue
+            factory = entry.plugin
+            reason = factory.unavailable_reason()
+            if reason:
+                log.error("chat source %r is unavailable: %s", config.kind, reason)
+                continue
+            try:
+                hub.add_source(factory(factory.options_model.model_validate(config.options), secrets=self.secrets.get))
+            except Exception as exc:  # a bad configuration must not stop the show
+                log.error("chat source %r could not be set up: %s", config.kind, exc)
+        return hub
+
     def _catalog_save_failed(self, exc: Exception) -> None:
         self.window.show_notice("Catalog not saved", f"{exc}\nThe previous catalog file is unchanged.")
 
@@ -219,6 +256,7 @@ class Studio:
         )
         golive = self.build_golive(session)
         products = await self.build_products(session)
+        chat = self.build_chat(products.show)
         bridge = StudioBridge(
             session,
             self.settings,
@@ -228,6 +266,7 @@ class Studio:
             golive=golive,
             recordings_dir=self.paths.data_dir / "rehearsals",
             products=products,
+            chat=chat,
         )
         bridge.settings_changed.connect(self.save_settings)
         self.bridge = bridge

@@ -2,29 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QMessageBox
 
 from studio_console.adapters.http_server import JsonHttpServer
-from studio_console.domain.card import CardLayout
+from studio_console.domain.card import CardLayout, card_rect
+from studio_console.domain.chat import ChatHubSnapshot, ChatMessage
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import AtZero
 from studio_console.domain.stream import OutputStatus
 from studio_console.obs.session import ObsSession
+from studio_console.qt.models.chat_model import ChatModel
+from studio_console.qt.render.card_renderer import png_bytes
+from studio_console.qt.render.comment_card import render_alert_card, render_comment_card
 from studio_console.qt.tasks import TaskKeeper
 from studio_console.qt.views.audio_strip import AudioStrip, levels_from_meter_event
+from studio_console.qt.views.chat_panel import ChatPanel
 from studio_console.qt.views.output_panel import OutputPanel
 from studio_console.qt.views.products_panel import ProductsPanel
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
 from studio_console.services.catalog_keeper import ProductDesk
+from studio_console.services.chat_api import ChatApi
+from studio_console.services.chat_hub import ChatHub
 from studio_console.services.golive import GoLiveService
 from studio_console.services.outputs import OutputControl
 from studio_console.services.remote_control import RemoteControl
@@ -34,6 +43,9 @@ from studio_console.services.thumbnails import ScreenshotFeed
 from studio_console.settings.model import Settings
 
 log = logging.getLogger(__name__)
+
+FEATURED_SLOT = "featured_comment"
+ALERT_SLOT = "alert"
 
 
 class StudioBridge(QObject):
@@ -73,6 +85,7 @@ class StudioBridge(QObject):
         golive: GoLiveService | None = None,
         recordings_dir: Path | None = None,
         products: ProductDesk | None = None,
+        chat: ChatHub | None = None,
     ) -> None:
         super().__init__()
         self.session = session
@@ -85,6 +98,10 @@ class StudioBridge(QObject):
         self.golive = golive
         self.recordings_dir = recordings_dir
         self.products = products
+        self.chat = chat
+        self._alerts: deque[ChatMessage] = deque(maxlen=5)
+        self._alerts_running = False
+        self._featured_on_air: str | None = None
         self.thumbnails = ScreenshotFeed(session, self._image_arrived(self.thumbnail_ready))
         self.monitor_feed = ScreenshotFeed(
             session, self._image_arrived(self.monitor_ready), width=640, interval_s=0.4, pick=self._monitored_scenes
@@ -99,19 +116,25 @@ class StudioBridge(QObject):
                 self.remote.attach_golive(golive)
             if products is not None:
                 self.remote.attach_products(products.show, products.keeper, products.overlay.scene_name)
+            if chat is not None:
+                chat_api = ChatApi(self.remote_server, chat)
+                self.remote.add_state_section("chat", chat_api.state)
 
         self.scene_panel = ScenePanel(settings.shortcuts)
         self.show_controls = ShowControls()
         self.audio_strip = AudioStrip()
         window.set_panel("Scenes", self.scene_panel)
         window.setCentralWidget(self.show_controls)
-        window.add_dock("Audio", self.audio_strip, Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.add_dock("Audio", self.audio_strip, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="Log")
         self.output_panel: OutputPanel | None = None
         if golive is not None:
             self._wire_output(golive, window)
         self.products_panel: ProductsPanel | None = None
         if products is not None:
             self._wire_products(products, window)
+        self.chat_panel: ChatPanel | None = None
+        if chat is not None:
+            self._wire_chat(chat, window)
 
         self._unsubscribe = [session.subscribe(self.obs_changed.emit), session.subscribe_events(self._on_obs_event)]
         self.obs_changed.connect(self._on_snapshot)
@@ -149,7 +172,7 @@ class StudioBridge(QObject):
     def _wire_output(self, golive: GoLiveService, window: Any) -> None:
         panel = OutputPanel()
         self.output_panel = panel
-        window.set_panel("Output", panel)
+        window.set_panel("Output", panel, scrollable=True)
         self._unsubscribe_output = [
             golive.subscribe(self.output_changed.emit),
             golive.subscribe_thumbnails(self.local_thumbnail_ready.emit),
@@ -172,7 +195,7 @@ class StudioBridge(QObject):
         panel = ProductsPanel()
         self.products_panel = panel
         self.scene_panel.hidden_scenes.add(desk.overlay.scene_name)
-        window.set_panel("Products", panel)
+        window.set_panel("Products", panel, scrollable=True)
         panel.set_catalog(show.catalog)
         panel.show_state(show.state)
         self._unsubscribe_products = [
@@ -196,6 +219,86 @@ class StudioBridge(QObject):
         panel.layout_requested.connect(self._layout_requested)
         panel.import_requested.connect(lambda path: self.run(self._import(Path(path)), "import"))
         panel.export_requested.connect(lambda path: self.run(keeper.export_file(Path(path)), "export"))
+
+    def _wire_chat(self, hub: ChatHub, window: Any) -> None:
+        # The hub calls back on the loop, which is the UI thread: the model is fed directly.
+        self.chat_model = ChatModel(capacity=self.settings.chat.scrollback)
+        panel = ChatPanel(self.chat_model)
+        self.chat_panel = panel
+        window.set_panel("Chat", panel)
+        self._unsubscribe_chat = [
+            hub.subscribe(self.chat_model.append),
+            hub.subscribe_snapshot(self._chat_snapshot),
+            hub.subscribe_removed(self._chat_removed),
+            hub.subscribe_alerts(self._chat_alert),
+        ]
+        panel.feature_requested.connect(lambda message_id: self._call(lambda: hub.feature(message_id)))
+        panel.unfeature_requested.connect(hub.unfeature)
+        panel.dismiss_question_requested.connect(
+            lambda message_id: self._call(lambda: hub.dismiss_question(message_id))
+        )
+        panel.block_user_requested.connect(self._block_user)
+
+    def _chat_removed(self, message_ids: tuple[str, ...]) -> None:
+        self.chat_model.remove_ids(message_ids)
+
+    def _block_user(self, platform: str, user: str) -> None:
+        assert self.chat is not None
+        self.chat.block_user(platform, user)
+        self.settings.chat.rules = self.chat.rules  # blocked users are kept for the next show
+        self.settings_changed.emit()
+
+    def _chat_snapshot(self, snapshot: ChatHubSnapshot) -> None:
+        if self.chat_panel is not None:
+            self.chat_panel.show_snapshot(snapshot)
+        featured = snapshot.featured
+        featured_id = featured.message_id if featured is not None else None
+        if featured_id != self._featured_on_air and self.products is not None:
+            self._featured_on_air = featured_id
+            self.run(self._put_featured(featured), "featured-comment", latest=True)
+
+    def _above_product_card(self, rect: QRectF, width: int, height: int) -> tuple[int, int]:
+        """Where a lower-left chat card goes: above a lower-third product card, never over it."""
+        x, y = round(rect.x()), round(rect.y())
+        if self.settings.products.card_layout == CardLayout.LOWER_THIRD.value:
+            product = card_rect(CardLayout.LOWER_THIRD, width, height)
+            y = min(y, product.y - round(height * 0.02) - round(rect.height()))
+        return x, max(0, y)
+
+    async def _put_featured(self, message: ChatMessage | None) -> None:
+        assert self.products is not None
+        overlay = self.products.overlay
+        if message is None:
+            await overlay.hide(FEATURED_SLOT)
+            return
+        width, height = await overlay.canvas_size()
+        image, rect = render_comment_card(message, QSize(width, height))
+        png = png_bytes(image.copy(rect.toAlignedRect()))
+        await overlay.show(FEATURED_SLOT, png, self._above_product_card(rect, width, height))
+
+    def _chat_alert(self, message: ChatMessage) -> None:
+        """Gifts, follows and cheers go on air one after another; a flood keeps only the latest few."""
+        if self.products is None or not self.settings.chat.alerts_on_air:
+            return
+        self._alerts.append(message)
+        if not self._alerts_running:
+            self._alerts_running = True
+            self.run(self._play_alerts(), "chat-alerts")
+
+    async def _play_alerts(self) -> None:
+        assert self.products is not None
+        overlay = self.products.overlay
+        try:
+            while self._alerts:
+                message = self._alerts.popleft()
+                width, height = await overlay.canvas_size()
+                image, rect = render_alert_card(message, QSize(width, height))
+                aligned = rect.toAlignedRect()
+                await overlay.show(ALERT_SLOT, png_bytes(image.copy(aligned)), (aligned.x(), aligned.y()))
+                await asyncio.sleep(self.settings.chat.alert_seconds)
+            await overlay.hide(ALERT_SLOT)
+        finally:
+            self._alerts_running = False
 
     def _layout_requested(self, layout: str) -> None:
         assert self.products is not None
@@ -271,6 +374,8 @@ class StudioBridge(QObject):
 
     def start(self) -> None:
         self.session.start()
+        if self.chat is not None:
+            self.chat.start()
         self.thumbnails.set_visible(self.scene_panel.isVisible())
         self.monitor_feed.set_visible(self.show_controls.isVisible())
         self.tasks.spawn(self.thumbnails.run(), "scene-thumbnails")
@@ -399,12 +504,15 @@ class StudioBridge(QObject):
             *self._unsubscribe,
             *getattr(self, "_unsubscribe_output", []),
             *getattr(self, "_unsubscribe_products", []),
+            *getattr(self, "_unsubscribe_chat", []),
         ]:
             unsubscribe()
         if self.remote_server is not None:
             await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
+        if self.chat is not None:
+            await self.chat.stop()
         if self.products is not None:
             await self.products.keeper.close()
             await self.products.show.close()

@@ -6,10 +6,12 @@ from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
+    QFrame,
     QLabel,
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QWidget,
 )
 
@@ -73,7 +75,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.setWindowTitle(APP_NAME)
-        self.resize(1280, 800)
+        self.resize(1400, 900)
         self.setDockNestingEnabled(True)
         self.log_panel = log_panel or LogPanel()
         self.docks: dict[str, QDockWidget] = {}
@@ -82,7 +84,8 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(centre)
         placements = {
             "Scenes": Qt.DockWidgetArea.LeftDockWidgetArea,
-            "Products": Qt.DockWidgetArea.LeftDockWidgetArea,
+            # The products panel is wide (list, editor, on-air controls): it gets the bottom row.
+            "Products": Qt.DockWidgetArea.BottomDockWidgetArea,
             "Chat": Qt.DockWidgetArea.RightDockWidgetArea,
             "Output": Qt.DockWidgetArea.RightDockWidgetArea,
             "Log": Qt.DockWidgetArea.BottomDockWidgetArea,
@@ -100,22 +103,42 @@ class MainWindow(QMainWindow):
             dock.setWidget(content)
             self.addDockWidget(placements[name], dock)
             self.docks[name] = dock
+        self.splitDockWidget(self.docks["Products"], self.docks["Log"], Qt.Orientation.Horizontal)
+        # Chat and Output share the right column as tabs; chat (the host's screen) in front.
+        self.tabifyDockWidget(self.docks["Chat"], self.docks["Output"])
+        self.docks["Chat"].raise_()
+        self.resizeDocks([self.docks["Products"], self.docks["Log"]], [900, 380], Qt.Orientation.Horizontal)
         self._build_menus()
         self._build_status_bar()
 
-    def add_dock(self, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def add_dock(
+        self, name: str, widget: QWidget, area: Qt.DockWidgetArea, tabify_with: str | None = None
+    ) -> QDockWidget:
         """A further dock (e.g. Audio), listed in the View menu like the others."""
         dock = QDockWidget(name, self)
         dock.setObjectName(f"{name.lower()}Dock")
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
+        if tabify_with in self.docks:
+            self.tabifyDockWidget(self.docks[tabify_with], dock)
         self.docks[name] = dock
         self.view_menu.addAction(dock.toggleViewAction())
         return dock
 
-    def set_panel(self, dock_name: str, widget: QWidget) -> None:
-        """Put a real panel into one of the docks (replacing its placeholder)."""
-        self.docks[dock_name].setWidget(widget)
+    def set_panel(self, dock_name: str, widget: QWidget, scrollable: bool = False) -> None:
+        """Put a real panel into one of the docks (replacing its placeholder).
+
+        ``scrollable`` wraps a tall form in a scroll area, so a small screen never forces the window
+        to grow past it.
+        """
+        if scrollable:
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(widget)
+            self.docks[dock_name].setWidget(area)
+        else:
+            self.docks[dock_name].setWidget(widget)
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")

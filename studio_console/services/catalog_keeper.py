@@ -92,3 +92,28 @@ class ProductDesk:
     overlay: OverlayService
     show: ProductShow
     keeper: CatalogKeeper
+
+
+def short_code_lookup(current: Callable[[], Catalog]) -> Callable[[str], str | None]:
+    """``code -> SKU`` over the current catalog ("#A12", "a12" and "A12" match alike).
+
+    The index is rebuilt only when the catalog object changes, so chat at hundreds of messages a
+    second costs a dictionary look-up each.
+    """
+    cache: dict[str, str] = {}
+    indexed: list[Catalog | None] = [None]
+
+    def normalise(code: str) -> str:
+        return code.strip().lstrip("#").replace("-", "").upper()
+
+    def lookup(code: str) -> str | None:
+        catalog = current()
+        if catalog is not indexed[0]:
+            cache.clear()
+            for product in catalog.products:
+                if product.short_code:
+                    cache.setdefault(normalise(product.short_code), product.sku)
+            indexed[0] = catalog
+        return cache.get(normalise(code))
+
+    return lookup

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from studio_console.domain.chat import ChatRules
+
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 2
@@ -40,6 +42,14 @@ class WindowSettings(_Section):
 _SECRET_OPTION = re.compile(r"(?:^|_)(?:key|streamkey|secret|token|password|passwd)(?:$|_)", re.IGNORECASE)
 
 
+def drop_secret_options(owner: str, options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` without secret-looking names: those values belong in the keyring."""
+    kept = {name: value for name, value in options.items() if not _SECRET_OPTION.search(name)}
+    if len(kept) != len(options):
+        log.warning("dropped secret-looking options of %s: they belong in the keyring", owner)
+    return kept
+
+
 class OutputSettings(_Section):
     """Stream destinations: which one is selected and each sink's options. Stream keys live in the keyring."""
 
@@ -50,13 +60,7 @@ class OutputSettings(_Section):
     @field_validator("sinks")
     @classmethod
     def _no_secrets(cls, sinks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        cleaned: dict[str, dict[str, Any]] = {}
-        for sink_id, options in sinks.items():
-            kept = {name: value for name, value in options.items() if not _SECRET_OPTION.search(name)}
-            if len(kept) != len(options):
-                log.warning("dropped secret-looking options of sink %r: they belong in the keyring", sink_id)
-            cleaned[sink_id] = kept
-        return cleaned
+        return {sink_id: drop_secret_options(f"sink {sink_id!r}", options) for sink_id, options in sinks.items()}
 
 
 class ProductSettings(_Section):
@@ -67,6 +71,29 @@ class ProductSettings(_Section):
     card_layout: Literal["lower_third", "side_panel"] = "lower_third"
     currency: str = Field(default="USD", min_length=3, max_length=3)
     low_stock_threshold: int = Field(default=10, ge=0, le=10000)
+
+
+class ChatSourceConfig(_Section):
+    """One configured chat source: its plugin name and options (tokens live in the keyring)."""
+
+    kind: str
+    enabled: bool = True
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _no_secrets(cls, options: dict[str, Any]) -> dict[str, Any]:
+        return drop_secret_options("a chat source", options)
+
+
+class ChatSettings(_Section):
+    """Chat sources, intent keywords and moderation, scrollback and on-air alerts."""
+
+    sources: list[ChatSourceConfig] = Field(default_factory=list)
+    rules: ChatRules = Field(default_factory=ChatRules)
+    scrollback: int = Field(default=2000, ge=100, le=100_000)
+    alerts_on_air: bool = True
+    alert_seconds: float = Field(default=5.0, ge=1.0, le=60.0)
 
 
 def default_scene_shortcuts() -> dict[str, str]:
@@ -82,5 +109,6 @@ class Settings(_Section):
     window: WindowSettings = Field(default_factory=WindowSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
     products: ProductSettings = Field(default_factory=ProductSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
     log_level: LogLevel = "INFO"
     shortcuts: dict[str, str] = Field(default_factory=default_scene_shortcuts)

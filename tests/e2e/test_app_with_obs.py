@@ -15,22 +15,26 @@ from typing import Any
 
 import pytest
 from obswebsocket import requests
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from studio_console.adapters.sinks.builtin import load_sinks
+from studio_console.domain.card import CardRect
 from studio_console.obs.session import ObsSession
 from studio_console.qt.bridge import StudioBridge
 from studio_console.qt.main_window import MainWindow
 from studio_console.qt.render.card_renderer import CardRenderer
+from studio_console.qt.render.comment_card import comment_card_rect
 from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_json
 from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk
+from studio_console.services.chat_hub import ChatHub
 from studio_console.services.golive import GoLiveService
 from studio_console.services.overlay import OverlayService
 from studio_console.services.product_show import ProductShow
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
 from tests.e2e.test_product_cards import remove_overlay
+from tests.helpers.screens import changed_fraction, program_screenshot
 from tests.helpers.servers import RunningObs
 
 TOKEN = "test-token-0123456789abcdef"
@@ -109,7 +113,14 @@ def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tm
 
     products = qloop.run_until_complete(build_products())
     bridge = StudioBridge(
-        session, settings, window, remote_token=TOKEN, golive=golive, recordings_dir=tmp_dir, products=products
+        session,
+        settings,
+        window,
+        remote_token=TOKEN,
+        golive=golive,
+        recordings_dir=tmp_dir,
+        products=products,
+        chat=ChatHub(),
     )
     window.show()
 
@@ -305,3 +316,43 @@ def test_remote_product_endpoints(app: App, tmp_path: Path) -> None:
     assert status == 200
     status, state = app.api("GET", "/api/v1/state")
     assert state["products"]["pinned_sku"] is None
+
+
+def test_featured_comment_appears_in_program_output(app: App) -> None:
+    session = app.bridge.session
+    app.loop.run_until_complete(app.bridge.place_cards(["Alpha"]))
+    before = app.loop.run_until_complete(program_screenshot(session, 640, 360))
+    status, body = app.api(
+        "POST",
+        "/api/v1/chat/messages",
+        {"platform": "tiktok", "user": "<b>maria</b>", "text": "Is it dishwasher safe?"},
+    )
+    assert status == 201, body
+    message_id = body["id"]
+    app.wait(lambda: app.bridge.chat_model.row_of(message_id) is not None, what="message in the chat panel")
+    status, body = app.api("POST", "/api/v1/chat/feature", {"id": message_id})
+    assert status == 200, body
+    assert body["featured"]["user"] == "<b>maria</b>"  # viewer text stays literal
+
+    # The card's place: lower left, above where a lower-third product card would be.
+    comment = comment_card_rect(QSize(640, 360), 1)
+    x, y = app.bridge._above_product_card(comment, 640, 360)
+    region = CardRect(x, y, round(comment.width()), round(comment.height()))
+
+    def shown() -> bool:
+        frame = app.loop.run_until_complete(program_screenshot(session, 640, 360))
+        return changed_fraction(before, frame, region) > 0.3
+
+    deadline = time.monotonic() + 10
+    while not shown():
+        assert time.monotonic() < deadline, "the featured comment never appeared in OBS's program output"
+    status, state = app.api("GET", "/api/v1/state")
+    assert state["chat"]["featured"]["id"] == message_id
+
+    status, _ = app.api("POST", "/api/v1/chat/unfeature")
+    assert status == 200
+    deadline = time.monotonic() + 10
+    while shown():
+        assert time.monotonic() < deadline, "the featured comment stayed on air after unfeature"
+    status, body = app.api("POST", "/api/v1/chat/feature", {"id": "no-such-id"})
+    assert status == 404

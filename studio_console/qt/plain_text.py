@@ -1,0 +1,59 @@
+"""Viewer text drawn with QPainter as plain text: wrapping with eliding, and platform badges."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
+
+# Only this much of a text is laid out: a few lines never need more, and a 10,000-character
+# line must not cost a full layout on every repaint.
+MAX_LAYOUT_CHARS = 600
+
+PLATFORM_BADGES: dict[str, tuple[str, str]] = {
+    "tiktok": ("TT", "#e91e63"),
+    "twitch": ("TW", "#9146ff"),
+    "youtube": ("YT", "#e53935"),
+    "rehearsal": ("RH", "#607d8b"),
+    "external": ("EX", "#455a64"),
+}
+
+
+def platform_badge(platform: str) -> tuple[str, str]:
+    return PLATFORM_BADGES.get(platform, (platform[:2].upper() or "??", "#757575"))
+
+
+def wrap_plain(
+    text: str, font: QFont, width: float, max_lines: int, max_chars: int = MAX_LAYOUT_CHARS
+) -> tuple[str, ...]:
+    """Break ``text`` into at most ``max_lines`` lines of ``width``; the last one elided when text remains."""
+    if max_lines <= 0 or width <= 1:
+        return ()
+    sample = text[:max_chars]
+    # QTextLayout counts UTF-16 units; Python counts code points. Map between them through UTF-16 bytes.
+    encoded = sample.encode("utf-16-le")
+    layout = QTextLayout(sample, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    spans: list[tuple[int, int]] = []
+    while len(spans) < max_lines:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        spans.append((line.textStart(), line.textLength()))
+    layout.endLayout()
+
+    def piece(start: int, end: int | None) -> str:
+        chunk = encoded[start * 2 : None if end is None else end * 2]
+        return chunk.decode("utf-16-le", "ignore")
+
+    lines = [piece(start, start + length).rstrip("\n") for start, length in spans]
+    if spans:
+        last_start, last_length = spans[-1]
+        more = last_start + last_length < len(encoded) // 2 or len(text) > len(sample)
+        if more:
+            rest = piece(last_start, None).replace("\n", " ")
+            lines[-1] = QFontMetricsF(font).elidedText(rest, Qt.TextElideMode.ElideRight, width)
+    return tuple(lines)
