@@ -52,6 +52,7 @@ from PySide6.QtWidgets import (
 )
 
 from studio_console.adapters.chat.rehearsal import RehearsalAudience, RehearsalOptions
+from studio_console.app import freeze_startup_heap
 from studio_console.domain.chat import ChatMessage
 from studio_console.qt.models.chat_model import ChatModel, plain_line
 from studio_console.qt.views.chat_panel import ChatPanel
@@ -439,6 +440,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "limits": {"lag_p99_ms": LAG_P99_LIMIT_MS, "ingest_to_paint_p99_ms": PAINT_P99_LIMIT_MS},
         "scrollback": CAPACITY,
     }
+    freeze_startup_heap()  # as the app does once its window is up
     for single_arrivals in () if args.skip_throughput else (True, False):
         mode = mode_name(single_arrivals)
         section: dict[str, Any] = {}
