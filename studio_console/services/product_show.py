@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,6 +26,9 @@ from studio_console.obs.errors import ObsError
 from studio_console.services.overlay import OverlayChange, OverlayError
 
 log = logging.getLogger(__name__)
+
+# Cards kept drawn (PNG bytes, tens of kB each): the queue, the pinned card and recent pins.
+PNG_CACHE_SIZE = 48
 
 # render(card, canvas_w, canvas_h) -> PNG of the card alone, sized and placed as card_rect(card.layout, w, h).
 CardRenderer = Callable[[CardState, int, int], bytes]
@@ -103,6 +107,9 @@ class ProductShow:
         self._listeners: list[Callable[[ShowState], None]] = []
         self._catalog_listeners: list[Callable[[Catalog], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
+        # Rendered PNGs by (card, canvas): queued products are drawn ahead, so a pin only sends.
+        self._pngs: OrderedDict[tuple[CardState, int, int], bytes] = OrderedDict()
+        self._prerender_task: asyncio.Task[None] | None = None
         self._state = ShowState()
         self._unsubscribe_overlay = overlay.subscribe(self._overlay_changed)
 
@@ -131,6 +138,8 @@ class ProductShow:
         return self._theme
 
     def _publish(self) -> None:
+        if tuple(self._queue) != self._state.queue or self._layout is not self._state.layout:
+            self._schedule_prerender()
         sale = self._sale
         state = ShowState(
             queue=tuple(self._queue),
@@ -160,6 +169,7 @@ class ProductShow:
                 log.exception("show state listener failed")
 
     def _catalog_changed(self) -> None:
+        self._schedule_prerender()
         for listener in list(self._catalog_listeners):
             try:
                 listener(self._catalog)
@@ -387,11 +397,14 @@ class ProductShow:
         """The card that should be on air now, or None."""
         if self._pinned is None:
             return None
-        hit = self._catalog.find(self._pinned)
+        return self._card(self._pinned)
+
+    def _card(self, sku: str) -> CardState | None:
+        hit = self._catalog.find(sku)
         if hit is None:
             return None
         product, variant = hit
-        sale = self._sale if self._sale is not None and self._sale.sku == self._pinned else None
+        sale = self._sale if self._sale is not None and self._sale.sku == sku else None
         return card_for(
             product,
             variant,
@@ -417,7 +430,7 @@ class ProductShow:
                     key = (desired, width, height)
                     if key == self._on_air and self._on_air_known:
                         return
-                    png = self.render(desired, width, height)
+                    png = self._png(desired, width, height)
                     rect = card_rect(desired.layout, width, height)
                     if self._on_air is not None and self._on_air_known:
                         await self.overlay.update(self.slot, png, (rect.x, rect.y))
@@ -432,6 +445,40 @@ class ProductShow:
                 raise
             finally:
                 self._publish()
+
+    def _png(self, card: CardState, width: int, height: int) -> bytes:
+        key = (card, width, height)
+        png = self._pngs.get(key)
+        if png is None:
+            png = self.render(card, width, height)
+            self._pngs[key] = png
+            while len(self._pngs) > PNG_CACHE_SIZE:
+                self._pngs.popitem(last=False)
+        else:
+            self._pngs.move_to_end(key)
+        return png
+
+    def _schedule_prerender(self) -> None:
+        """Draw the queued products' cards while nothing else happens (debounced)."""
+        if self._prerender_task is not None and not self._prerender_task.done():
+            self._prerender_task.cancel()
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no loop (a test building the show synchronously): cards are drawn on demand
+        self._prerender_task = loop.create_task(self._prerender(), name="card-prerender")
+
+    async def _prerender(self) -> None:
+        await asyncio.sleep(0.5)
+        try:
+            width, height = await self.overlay.canvas_size()
+        except Exception:  # OBS not there yet: the cards are drawn when pinned
+            return
+        for sku in self._queue[: PNG_CACHE_SIZE // 2]:
+            card = self._card(sku)
+            if card is not None:
+                self._png(card, width, height)
+            await asyncio.sleep(0.01)  # one card per loop turn: the UI stays responsive
 
     async def _push_quietly(self) -> None:
         try:
@@ -455,7 +502,7 @@ class ProductShow:
         self._unsubscribe_overlay()
         ticker = self._ticker
         self._end_sale()
-        tasks = [*self._tasks, *([ticker] if ticker else [])]
+        tasks = [*self._tasks, *([ticker] if ticker else []), *([self._prerender_task] if self._prerender_task else [])]
         for task in tasks:
             task.cancel()
         for task in tasks:
