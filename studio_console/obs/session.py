@@ -16,6 +16,7 @@ from studio_console.domain.obs_state import (
     ConnectionStatus,
     ObsSnapshot,
 )
+from studio_console.listeners import add_listener
 from studio_console.obs import translate
 from studio_console.obs.client import BatchResult, ObsClient
 from studio_console.obs.errors import (
@@ -91,13 +92,11 @@ class ObsSession:
 
     def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
         """Call ``listener(snapshot)`` on every change; returns a function that unsubscribes."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return add_listener(self._listeners, listener)
 
     def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
         """Raw OBS events (type, data) for services that mirror more than the snapshot holds."""
-        self._event_listeners.append(listener)
-        return lambda: self._event_listeners.remove(listener) if listener in self._event_listeners else None
+        return add_listener(self._event_listeners, listener)
 
     def _publish(self, snapshot: ObsSnapshot) -> None:
         if snapshot == self.snapshot:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterable
@@ -19,6 +18,7 @@ from studio_console.domain.chat import (
     GifterTotal,
     SourceState,
 )
+from studio_console.listeners import add_listener
 from studio_console.services.chat_intent import IntentDetector, Moderation, ProductLookup
 from studio_console.services.viewer_book import ViewerBook
 
@@ -115,16 +115,16 @@ class ChatHub:
     # -- listeners ---------------------------------------------------------------------------------
 
     def subscribe(self, listener: MessageListener) -> Callable[[], None]:
-        return _add(self._message_listeners, listener)
+        return add_listener(self._message_listeners, listener)
 
     def subscribe_snapshot(self, listener: SnapshotListener) -> Callable[[], None]:
-        return _add(self._snapshot_listeners, listener)
+        return add_listener(self._snapshot_listeners, listener)
 
     def subscribe_removed(self, listener: RemovedListener) -> Callable[[], None]:
-        return _add(self._removed_listeners, listener)
+        return add_listener(self._removed_listeners, listener)
 
     def subscribe_alerts(self, listener: MessageListener) -> Callable[[], None]:
-        return _add(self._alert_listeners, listener)
+        return add_listener(self._alert_listeners, listener)
 
     # -- sources -----------------------------------------------------------------------------------
 
@@ -420,13 +420,3 @@ class ChatHub:
     def _publish_later(self) -> None:
         self._publish_handle = None
         self.publish_now()
-
-
-def _add(listeners: list[Callable[..., None]], listener: Callable[..., None]) -> Callable[[], None]:
-    listeners.append(listener)
-
-    def unsubscribe() -> None:
-        with contextlib.suppress(ValueError):
-            listeners.remove(listener)
-
-    return unsubscribe

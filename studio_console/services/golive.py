@@ -43,6 +43,7 @@ from studio_console.domain.stream import (
     ReceivedStreamInfo,
     Thumbnail,
 )
+from studio_console.listeners import add_listener
 from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError, ObsRequestError
 from studio_console.settings.model import OutputSettings
@@ -212,13 +213,11 @@ class GoLiveService:
         return sink
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return add_listener(self._listeners, listener)
 
     def subscribe_thumbnails(self, listener: ThumbnailListener) -> Callable[[], None]:
         """Pictures the local test server received (JPEG bytes)."""
-        self._thumb_listeners.append(listener)
-        return lambda: self._thumb_listeners.remove(listener) if listener in self._thumb_listeners else None
+        return add_listener(self._thumb_listeners, listener)
 
     def _watch_sink(self, sink: Sink) -> None:
         self._sink_unsubscribers.append(sink.subscribe(self._on_sink_changed))

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from studio_console.domain.obs_state import ObsSnapshot
+from studio_console.listeners import add_listener
 from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsRequestError
 from studio_console.obs.protocol import BatchExecution
@@ -118,8 +119,7 @@ class OverlayService:
 
     def subscribe(self, listener: Callable[[OverlayChange], None]) -> Callable[[], None]:
         """Call ``listener(change)`` when pictures should be pushed again; returns an unsubscribe function."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return add_listener(self._listeners, listener)
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:

@@ -22,6 +22,7 @@ from studio_console.domain.card import CardLayout, CardState, Theme, card_for, c
 from studio_console.domain.catalog import Catalog, CatalogError, Product, Variant
 from studio_console.domain.money import PriceError, check_price, format_money, parse_price
 from studio_console.domain.show import FLASH_SALE_MAX_S, FLASH_SALE_MIN_S, AtZero, FlashSaleState, ShowState
+from studio_console.listeners import add_listener
 from studio_console.obs.errors import ObsError
 from studio_console.services.overlay import OverlayChange, OverlayError
 
@@ -117,13 +118,11 @@ class ProductShow:
 
     def subscribe(self, listener: Callable[[ShowState], None]) -> Callable[[], None]:
         """Call ``listener(state)`` on every change (on the loop); returns an unsubscribe function."""
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return add_listener(self._listeners, listener)
 
     def subscribe_catalog(self, listener: Callable[[Catalog], None]) -> Callable[[], None]:
         """Call ``listener(catalog)`` when the show changed the catalog (stock, edits): save it there."""
-        self._catalog_listeners.append(listener)
-        return lambda: self._catalog_listeners.remove(listener) if listener in self._catalog_listeners else None
+        return add_listener(self._catalog_listeners, listener)
 
     @property
     def state(self) -> ShowState:

@@ -18,6 +18,7 @@ from studio_console.domain.stream import (
     StreamTarget,
     Thumbnail,
 )
+from studio_console.listeners import add_listener
 from studio_console.settings.secrets import stream_key_name
 
 log = logging.getLogger(__name__)
@@ -198,8 +199,7 @@ class SinkBase:
         return None
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return add_listener(self._listeners, listener)
 
     def _notify(self) -> None:
         for listener in list(self._listeners):

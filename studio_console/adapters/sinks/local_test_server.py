@@ -44,6 +44,7 @@ from studio_console.domain.stream import (
     StreamTarget,
     Thumbnail,
 )
+from studio_console.listeners import add_listener
 from studio_console.logs import secrets as secret_registry
 
 if TYPE_CHECKING:
@@ -367,12 +368,10 @@ class LocalTestServer:
         return self._thumbnails
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return add_listener(self._listeners, listener)
 
     def subscribe_thumbnails(self, listener: ThumbnailListener) -> Callable[[], None]:
-        self._thumb_listeners.append(listener)
-        return lambda: self._thumb_listeners.remove(listener) if listener in self._thumb_listeners else None
+        return add_listener(self._thumb_listeners, listener)
 
     def set_thumbnails(self, enabled: bool) -> None:
         """Thumbnails cost a decode of every frame; off, the server only demuxes and measures."""
