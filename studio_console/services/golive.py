@@ -233,7 +233,8 @@ class GoLiveService:
 
     def _on_sink_changed(self) -> None:
         local = self._local_status()
-        if local is not None and local.info is not None and local.info.received_s > 0:
+        # Figures count as a rehearsal once the picture was measured (received_s may still read 0).
+        if local is not None and local.info is not None and (local.info.received_s > 0 or local.info.width):
             self._last_rehearsal = local.info
         self._publish()
 
