@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from studio_console import APP_NAME, __version__
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot, OutputPhase
+from studio_console.qt.plain_text import plain_label
 from studio_console.qt.views.log_panel import LogPanel
 
 _STATUS_COLOURS = {
@@ -26,14 +27,6 @@ _STATUS_COLOURS = {
     ConnectionStatus.AUTH_FAILED: "#c62828",
     ConnectionStatus.UNSUPPORTED: "#c62828",
 }
-
-
-def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
-    """A QLabel that never interprets its text as HTML (text may come from OBS or viewers)."""
-    label = QLabel(parent)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    return label
 
 
 class PlaceholderPanel(QLabel):

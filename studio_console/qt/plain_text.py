@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
+from PySide6.QtWidgets import QLabel, QWidget
 
 # Only this much of a text is laid out: a few lines never need more, and a 10,000-character
 # line must not cost a full layout on every repaint.
 MAX_LAYOUT_CHARS = 600
+
+
+def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
+    """A QLabel that never reads its text as HTML (text may come from OBS, products or viewers)."""
+    label = QLabel(parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setText(text)
+    return label
+
+
+def format_duration(seconds: float) -> str:
+    """H:MM:SS for durations on air."""
+    total = max(0, int(seconds))
+    return f"{total // 3600:d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
 
 PLATFORM_BADGES: dict[str, tuple[str, str]] = {
     "tiktok": ("TT", "#e91e63"),

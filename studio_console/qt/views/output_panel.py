@@ -32,6 +32,7 @@ from studio_console.domain.stream import (
     ReceivedStreamInfo,
     Thumbnail,
 )
+from studio_console.qt.plain_text import format_duration, plain_label
 
 REAL_AUDIENCE_COLOUR = "#c62828"
 NO_FIGURE = "-"
@@ -47,17 +48,6 @@ _PHASE_TEXT = {
     OutputPhase.STOPPING: "Stopping…",
     OutputPhase.PAUSED: "Paused",
 }
-
-
-def _plain_label(text: str = "") -> QLabel:
-    label = QLabel(text)
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    return label
-
-
-def format_duration(seconds: float) -> str:
-    total = int(seconds)
-    return f"{total // 3600:d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
 def destination_label(info: DestinationInfo) -> str:
@@ -127,7 +117,7 @@ class OutputPanel(QWidget):
         self.destination_combo = QComboBox()
         self.destination_combo.setObjectName("destinationCombo")
         self.destination_combo.activated.connect(self._destination_activated)
-        self.audience_label = _plain_label()
+        self.audience_label = plain_label()
         self.audience_label.setObjectName("audienceLabel")
 
         self.server_edit = QLineEdit()
@@ -135,7 +125,7 @@ class OutputPanel(QWidget):
         self.server_button = QPushButton("Set server")
         self.server_button.clicked.connect(self._server_entered)
         self.server_edit.returnPressed.connect(self._server_entered)
-        self.server_label = _plain_label()
+        self.server_label = plain_label()
         server_row = QHBoxLayout()
         server_row.addWidget(self.server_edit, 1)
         server_row.addWidget(self.server_button)
@@ -151,7 +141,7 @@ class OutputPanel(QWidget):
         self.key_button = QPushButton("Save key")
         self.key_button.clicked.connect(self._key_entered)
         self.key_edit.returnPressed.connect(self._key_entered)
-        self.key_state = _plain_label()
+        self.key_state = plain_label()
         key_row = QHBoxLayout()
         key_row.addWidget(self.key_edit, 1)
         key_row.addWidget(self.key_button)
@@ -174,19 +164,19 @@ class OutputPanel(QWidget):
         buttons.addWidget(self.go_live_button, 1)
         buttons.addWidget(self.stop_button)
 
-        self.phase_label = _plain_label("Stopped")
+        self.phase_label = plain_label("Stopped")
         self.phase_label.setObjectName("phaseLabel")
         font = self.phase_label.font()
         font.setPointSizeF(font.pointSizeF() * 1.4)
         font.setBold(True)
         self.phase_label.setFont(font)
-        self.message_label = _plain_label()
+        self.message_label = plain_label()
         self.message_label.setWordWrap(True)
-        self.duration_value = _plain_label("0:00:00")
-        self.bitrate_value = _plain_label(NO_FIGURE)
-        self.congestion_value = _plain_label(NO_FIGURE)
-        self.dropped_value = _plain_label(NO_FIGURE)
-        self.reconnects_value = _plain_label("0")
+        self.duration_value = plain_label("0:00:00")
+        self.bitrate_value = plain_label(NO_FIGURE)
+        self.congestion_value = plain_label(NO_FIGURE)
+        self.dropped_value = plain_label(NO_FIGURE)
+        self.reconnects_value = plain_label("0")
         figures = QFormLayout()
         figures.addRow("Duration", self.duration_value)
         figures.addRow("Bitrate", self.bitrate_value)
@@ -195,9 +185,9 @@ class OutputPanel(QWidget):
         figures.addRow("Reconnects", self.reconnects_value)
 
         self.local_group = QGroupBox("Local test server")
-        self.local_state = _plain_label("Stopped")
+        self.local_state = plain_label("Stopped")
         self.local_state.setWordWrap(True)
-        self.local_figures = _plain_label()
+        self.local_figures = plain_label()
         self.local_figures.setWordWrap(True)
         self.thumbnail_label = QLabel()
         self.thumbnail_label.setObjectName("localThumbnail")
@@ -226,7 +216,7 @@ class OutputPanel(QWidget):
         form.addRow("Server", server_row)
         form.addRow("Stream key", key_row)
         preflight_row = QHBoxLayout()
-        preflight_row.addWidget(_plain_label("Preflight"))
+        preflight_row.addWidget(plain_label("Preflight"))
         preflight_row.addStretch(1)
         preflight_row.addWidget(self.preflight_button)
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QListWidget,
@@ -35,19 +34,13 @@ from studio_console.domain.catalog import Catalog, Product, Variant
 from studio_console.domain.money import PriceError, format_money, parse_price
 from studio_console.domain.show import FLASH_SALE_MAX_S, FLASH_SALE_MIN_S, AtZero, ShowState
 from studio_console.qt.models.product_model import THUMB_SIZE, ProductFilterProxy, ProductListModel, product_line
+from studio_console.qt.plain_text import plain_label
 
 WHOLE_PRODUCT = ""  # the variant box's "whole product" entry
 UNTRACKED = -1  # the stock box's "not tracked" value
 
 LAYOUT_NAMES = {CardLayout.LOWER_THIRD: "Lower third", CardLayout.SIDE_PANEL: "Side panel"}
 AT_ZERO_NAMES = {AtZero.REGULAR_PRICE: "Back to regular price", AtZero.HIDE: "Hide the card"}
-
-
-def _plain(text: str = "") -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    return label
 
 
 class ProductsPanel(QWidget):
@@ -99,7 +92,7 @@ class ProductsPanel(QWidget):
         self.list_view.setUniformItemSizes(True)
         self.list_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list_view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.count_label = _plain("No products")
+        self.count_label = plain_label("No products")
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("Import a Shopify product export, a CSV or a catalog JSON")
         self.export_button = QPushButton("Export…")
@@ -129,7 +122,7 @@ class ProductsPanel(QWidget):
         self.stock_spin.setRange(UNTRACKED, 1_000_000)
         self.stock_spin.setSpecialValueText("not tracked")
         self.save_button = QPushButton("Save product")
-        self.editor_error = _plain()
+        self.editor_error = plain_label()
         self.editor_error.setStyleSheet("color: #c62828;")
         self.editor_error.setWordWrap(True)
         editor = QGroupBox("Product")
@@ -145,10 +138,10 @@ class ProductsPanel(QWidget):
         form.addRow(self.save_button)
 
         # -- on air, stock, flash sale -----------------------------------------------------------
-        self.on_air_label = _plain("Nothing on air")
+        self.on_air_label = plain_label("Nothing on air")
         self.on_air_label.setObjectName("onAirLabel")
         self.on_air_label.setWordWrap(True)
-        self.problem_label = _plain()
+        self.problem_label = plain_label()
         self.problem_label.setStyleSheet("color: #c62828;")
         self.problem_label.setWordWrap(True)
         self.problem_label.hide()
@@ -163,13 +156,13 @@ class ProductsPanel(QWidget):
         self.stock_down.setToolTip("One sold: stock of the selected variant minus one")
         self.stock_up = QPushButton("+1")
         self.stock_up.setToolTip("Stock of the selected variant plus one")
-        self.stock_label = _plain()
+        self.stock_label = plain_label()
         pin_row = QHBoxLayout()
         pin_row.addWidget(self.pin_button)
         pin_row.addWidget(self.unpin_button)
         pin_row.addWidget(self.layout_combo, 1)
         stock_row = QHBoxLayout()
-        stock_row.addWidget(_plain("Stock:"))
+        stock_row.addWidget(plain_label("Stock:"))
         stock_row.addWidget(self.stock_down)
         stock_row.addWidget(self.stock_up)
         stock_row.addWidget(self.stock_label, 1)
@@ -185,7 +178,7 @@ class ProductsPanel(QWidget):
             self.sale_at_zero.addItem(name, value.value)
         self.sale_start = QPushButton("Start flash sale")
         self.sale_stop = QPushButton("Stop")
-        self.sale_label = _plain("No flash sale")
+        self.sale_label = plain_label("No flash sale")
         sale_box = QGroupBox("Flash sale")
         sale_form = QFormLayout(sale_box)
         sale_form.addRow("Deal price", self.sale_price_edit)

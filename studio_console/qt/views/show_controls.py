@@ -9,18 +9,7 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from studio_console.domain.obs_state import ObsSnapshot, OutputPhase, OutputState
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(seconds))
-    return f"{seconds // 3600:d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
-
-
-def _plain(text: str = "") -> QLabel:
-    label = QLabel()
-    label.setTextFormat(Qt.TextFormat.PlainText)
-    label.setText(text)
-    return label
+from studio_console.qt.plain_text import format_duration, plain_label
 
 
 class MonitorView(QLabel):
@@ -87,8 +76,8 @@ class ShowControls(QWidget):
         self.record_button = QPushButton("Start recording")
         self.record_button.setObjectName("recordButton")
         self.record_button.clicked.connect(self._record_clicked)
-        self.stream_state = _plain("Stream: off")
-        self.record_state = _plain("Recording: off")
+        self.stream_state = plain_label("Stream: off")
+        self.record_state = plain_label("Recording: off")
         buttons = QHBoxLayout()
         for widget in (self.stream_button, self.stream_state, self.record_button, self.record_state):
             buttons.addWidget(widget)
@@ -98,8 +87,8 @@ class ShowControls(QWidget):
         grid = QGridLayout()
         names = ["FPS", "CPU", "Render skipped", "Output skipped", "Stream dropped", "Congestion"]
         for i, name in enumerate(names):
-            grid.addWidget(_plain(name), 0, i)
-            value = _plain("-")
+            grid.addWidget(plain_label(name), 0, i)
+            value = plain_label("-")
             value.setObjectName(f"figure_{name}")
             grid.addWidget(value, 1, i)
             self.figures[name] = value
