@@ -8,16 +8,13 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from studio_console.domain.base import StrictFrozen as _Frozen
 from studio_console.domain.catalog import Product, Variant
 from studio_console.domain.money import discount_percent, format_money
 
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class Theme(_Frozen):

@@ -7,16 +7,13 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from studio_console.domain.base import StrictFrozen as _Frozen
 from studio_console.domain.money import check_price, discount_percent, format_money
 
 SHORT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
 CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 # Control and invisible format characters (a stray tab or bell from a spreadsheet, bidi overrides)
@@ -34,6 +31,13 @@ def slugify(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
+def _clean_sku(value: str) -> str:
+    value = value.strip()
+    if not value:
+        raise ValueError("SKU is empty")
+    return value
+
+
 class Variant(_Frozen):
     """One buyable version of a product (a size, a colour) with its own SKU, price and stock."""
 
@@ -49,10 +53,7 @@ class Variant(_Frozen):
     @field_validator("sku")
     @classmethod
     def _strip_sku(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("SKU is empty")
-        return value
+        return _clean_sku(value)
 
     @field_validator("options")
     @classmethod
@@ -91,10 +92,7 @@ class Product(_Frozen):
     @field_validator("sku")
     @classmethod
     def _strip_sku(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
-            raise ValueError("SKU is empty")
-        return value
+        return _clean_sku(value)
 
     @field_validator("title")
     @classmethod

@@ -5,11 +5,9 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+from studio_console.domain.base import Frozen as _Frozen
 
 
 class ChatPlatform(StrEnum):

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
+from studio_console.domain.base import Frozen as _Frozen
 
 
 class ConnectionStatus(StrEnum):

@@ -5,16 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
-
+from studio_console.domain.base import StrictFrozen as _Frozen
 from studio_console.domain.card import CardLayout
 
 FLASH_SALE_MIN_S = 10
 FLASH_SALE_MAX_S = 300
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class AtZero(StrEnum):

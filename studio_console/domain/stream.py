@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from studio_console.domain.base import Frozen as _Frozen
 from studio_console.domain.obs_state import OutputPhase
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True)
 
 
 class DestinationKind(StrEnum):
