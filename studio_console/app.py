@@ -41,8 +41,12 @@ LAUNCHED_AT = time.monotonic()
 
 
 def effective_settings(saved: Settings, options: LaunchOptions) -> Settings:
-    """Saved settings with command-line overrides applied, for this run only."""
-    effective = saved.model_copy(deep=True)
+    """Saved settings with command-line overrides applied, for this run only.
+
+    Only the sections the command line can override are copied; the others (products, chat, output,
+    shortcuts) are shared with ``saved``, so what the producer changes in the app is what gets saved.
+    """
+    effective = saved.model_copy(update={"obs": saved.obs.model_copy(), "remote": saved.remote.model_copy()})
     if options.obs_host:
         effective.obs.host = options.obs_host
     if options.obs_port:
@@ -120,8 +124,6 @@ class Studio:
             log.warning("stream destination %s is unavailable: %s", name, reason)
         if not loaded.sinks:
             return None
-        # Destination choices are saved; the effective settings share the same output section.
-        self.settings.output = self.saved.output
         return GoLiveService(
             session,
             self.secrets,
@@ -135,8 +137,6 @@ class Studio:
         """Catalog (the demo catalog in demo mode when none is saved), overlay, show, saver."""
         from studio_console.qt.render.card_renderer import CardRenderer
 
-        # Product settings are saved as the producer changes them: share the saved section.
-        self.settings.products = self.saved.products
         store = CatalogStore(self.paths.data_dir)
         loaded = await asyncio.to_thread(store.load)
         catalog = loaded.catalog
@@ -162,7 +162,6 @@ class Studio:
 
     def build_chat(self, show: ProductShow) -> ChatHub:
         """The chat hub with the configured sources; demo mode adds a rehearsal audience."""
-        self.settings.chat = self.saved.chat
         hub = ChatHub(
             rules=self.saved.chat.rules,
             product_lookup=short_code_lookup(lambda: show.catalog),

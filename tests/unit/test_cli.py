@@ -45,6 +45,8 @@ def test_overrides_do_not_touch_saved_settings() -> None:
     assert (effective.obs.host, effective.obs.port, effective.log_level) == ("10.1.1.1", 4999, "DEBUG")
     assert (saved.obs.host, saved.obs.port, saved.log_level) == ("127.0.0.1", 4455, "INFO")
     assert options.config_dir == Path("/tmp/x")
+    # What the producer changes in the app lands in the saved settings.
+    assert effective.products is saved.products and effective.chat is saved.chat and effective.output is saved.output
 
 
 def test_bad_port_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
