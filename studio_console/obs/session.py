@@ -21,7 +21,6 @@ from studio_console.obs import translate
 from studio_console.obs.client import BatchResult, ObsClient
 from studio_console.obs.errors import (
     ObsAuthFailed,
-    ObsConnectError,
     ObsError,
     ObsNotConnected,
     ObsNotRunning,
@@ -186,7 +185,7 @@ class ObsSession:
                 await self._sleep_or_wake(None)  # no retry loop until the operator acts
                 attempt = 0
                 continue
-            except (ObsConnectError, ObsError) as exc:
+            except ObsError as exc:  # ObsConnectError and anything else the handshake raised
                 attempt += 1
                 self._set_connection(ConnectionStatus.DISCONNECTED, f"OBS not connected: {exc}", attempts=attempt)
                 await self._sleep_or_wake(self.backoff.delay(attempt))
