@@ -21,13 +21,13 @@ from studio_console.domain.card import CardLayout
 from studio_console.logs import redact, setup_logging
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
 from studio_console.obs.session import ObsSession
-from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_catalog
-from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk, short_code_lookup
-from studio_console.services.chat_hub import ChatHub
-from studio_console.services.golive import GoLiveService
-from studio_console.services.overlay import OverlayService
-from studio_console.services.product_show import ProductShow
-from studio_console.services.viewer_book import ViewerBook
+from studio_console.services.chat.hub import ChatHub
+from studio_console.services.chat.viewer_book import ViewerBook
+from studio_console.services.golive.service import GoLiveService
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_catalog
+from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, short_code_lookup
+from studio_console.services.products.show import ProductShow
 from studio_console.settings.model import ChatSourceConfig, Settings
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore

@@ -16,7 +16,7 @@ from studio_console.domain.obs_state import (
     ConnectionStatus,
     ObsSnapshot,
 )
-from studio_console.listeners import add_listener
+from studio_console.kernel.listeners import add_listener
 from studio_console.obs import translate
 from studio_console.obs.client import BatchResult, ObsClient
 from studio_console.obs.errors import (

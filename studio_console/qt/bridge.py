@@ -31,15 +31,15 @@ from studio_console.qt.views.output_panel import OutputPanel
 from studio_console.qt.views.products_panel import ProductsPanel
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
-from studio_console.services.catalog_keeper import ProductDesk
-from studio_console.services.chat_api import ChatApi
-from studio_console.services.chat_hub import ChatHub
-from studio_console.services.golive import GoLiveService
-from studio_console.services.outputs import OutputControl
-from studio_console.services.remote_control import RemoteControl
-from studio_console.services.starter_scenes import STARTER_SCENES, install_starter_scenes
-from studio_console.services.switcher import SceneSwitcher
-from studio_console.services.thumbnails import ScreenshotFeed
+from studio_console.services.chat.hub import ChatHub
+from studio_console.services.golive.service import GoLiveService
+from studio_console.services.obs_control.outputs import OutputControl
+from studio_console.services.obs_control.starter_scenes import STARTER_SCENES, install_starter_scenes
+from studio_console.services.obs_control.switcher import SceneSwitcher
+from studio_console.services.obs_control.thumbnails import ScreenshotFeed
+from studio_console.services.products.keeper import ProductDesk
+from studio_console.services.remote.chat_endpoints import ChatApi
+from studio_console.services.remote.control import RemoteControl
 from studio_console.settings.model import Settings
 
 log = logging.getLogger(__name__)

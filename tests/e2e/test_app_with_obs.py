@@ -25,12 +25,12 @@ from studio_console.qt.bridge import StudioBridge
 from studio_console.qt.main_window import MainWindow
 from studio_console.qt.render.card_renderer import CardRenderer
 from studio_console.qt.render.comment_card import comment_card_rect
-from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_json
-from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk
-from studio_console.services.chat_hub import ChatHub
-from studio_console.services.golive import GoLiveService
-from studio_console.services.overlay import OverlayService
-from studio_console.services.product_show import ProductShow
+from studio_console.services.chat.hub import ChatHub
+from studio_console.services.golive.service import GoLiveService
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_json
+from studio_console.services.products.keeper import CatalogKeeper, ProductDesk
+from studio_console.services.products.show import ProductShow
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
 from tests.e2e.test_product_cards import remove_overlay

@@ -19,7 +19,7 @@ from studio_console.adapters.chat.base import (
 from studio_console.adapters.chat.rehearsal import RehearsalAudience, RehearsalOptions
 from studio_console.adapters.chat.tiktok import tiktoklive_installed
 from studio_console.domain.chat import ChatKind, ChatRules, Intent, SourceStatus
-from studio_console.services.chat_intent import IntentDetector, normalise
+from studio_console.services.chat.intent import IntentDetector, normalise
 from tests.helpers.chat import RecordingSleep, ScriptedSource, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -204,8 +204,8 @@ def test_chat_core_runs_without_qt_and_without_tiktoklive() -> None:
         import sys
         sys.modules["TikTokLive"] = None  # as if the optional extra were not installed
         from studio_console.adapters.chat import tiktok, twitch_irc, youtube, rehearsal, bridge
-        from studio_console.services.chat_hub import ChatHub
-        from studio_console.services.chat_api import ChatApi
+        from studio_console.services.chat.hub import ChatHub
+        from studio_console.services.remote.chat_endpoints import ChatApi
         assert tiktok.TikTokSource.unavailable_reason() is not None or tiktok.tiktoklive_installed()
         hub = ChatHub()
         leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "qasync", "shiboken6"))

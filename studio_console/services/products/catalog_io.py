@@ -905,4 +905,4 @@ class CatalogStore:
 
 def demo_catalog_path() -> Path:
     """The demo catalog shipped in the repository's ``resources/`` folder."""
-    return Path(__file__).resolve().parents[2] / "resources" / "demo_catalog" / "catalog.json"
+    return Path(__file__).resolve().parents[3] / "resources" / "demo_catalog" / "catalog.json"
