@@ -43,6 +43,7 @@ EMOJI = re.compile(
 # Left over outside an emoji (or everywhere when no emoji font is installed): text fonts draw these
 # as boxes, so they are not drawn.
 _EMOJI_ONLY = re.compile("[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
+_NOT_TEXT = re.compile(f"{_PICTOGRAPH}|\u200d|{_EMOJI_ONLY.pattern}")
 
 RGBA = tuple[int, int, int, int]
 
@@ -137,6 +138,8 @@ class Face:
                 runs.append((text[start : match.start()], False))
             if self._emoji is not None:
                 runs.append((match.group(), True))
+            else:  # what a text font can draw of it: "❤️" keeps its heart, "1️⃣" its digit
+                runs.append((_NOT_TEXT.sub("", match.group()), False))
             start = match.end()
         if start < len(text):
             runs.append((text[start:], False))
