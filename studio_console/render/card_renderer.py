@@ -1,8 +1,8 @@
 """Draws on-air product cards with Pillow, laid out for the canvas: PNG of the card for OBS, canvas images for checks.
 
 Qt-free, so the core renders cards headless. Product text is drawn as plain text only (Pillow draws
-glyphs, never markup), with control and bidi-override characters removed first. Safe to call from a
-worker thread: the only shared state is the picture cache, guarded by a lock.
+glyphs, never markup), with control and bidi-override characters removed first. May run on a worker
+thread, one rendering at a time: the cached FreeType faces are shared by every renderer.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ import math
 import os
 import re
 import sys
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -177,10 +178,11 @@ class Face:
 
     def _emoji_image(self, cluster: str) -> tuple[Image.Image, float]:
         key = (cluster, self.pixels)
-        cached = _EMOJI_IMAGES.get(key)
-        if cached is not None:
-            _EMOJI_IMAGES.move_to_end(key)
-            return cached
+        with _EMOJI_LOCK:
+            cached = _EMOJI_IMAGES.get(key)
+            if cached is not None:
+                _EMOJI_IMAGES.move_to_end(key)
+                return cached
         assert self._emoji is not None
         ascent, descent = self._emoji.getmetrics()
         width = max(1, math.ceil(self._emoji.getlength(cluster)))
@@ -189,13 +191,15 @@ class Face:
         scale = self._emoji_scale
         size = (max(1, round(width * scale)), max(1, round((ascent + descent) * scale)))
         made = (big.resize(size, Image.Resampling.LANCZOS), ascent * scale)
-        _EMOJI_IMAGES[key] = made
-        while len(_EMOJI_IMAGES) > _EMOJI_CACHE_SIZE:
-            _EMOJI_IMAGES.popitem(last=False)
+        with _EMOJI_LOCK:
+            _EMOJI_IMAGES[key] = made
+            while len(_EMOJI_IMAGES) > _EMOJI_CACHE_SIZE:
+                _EMOJI_IMAGES.popitem(last=False)
         return made
 
 
 _EMOJI_IMAGES: OrderedDict[tuple[str, int], tuple[Image.Image, float]] = OrderedDict()
+_EMOJI_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=512)
