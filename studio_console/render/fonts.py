@@ -6,6 +6,8 @@ import logging
 import math
 import os
 import re
+import shutil
+import subprocess
 import sys
 import threading
 from collections import OrderedDict
@@ -79,14 +81,39 @@ def font_files() -> dict[str, Path]:
 
 
 def font_path(family: str, bold: bool = False) -> Path | None:
-    """The file of ``family`` (bold or regular), else of DejaVu Sans, else None."""
+    """The file of ``family`` (bold or regular): by its usual file name, else as fontconfig matches it
+    (Qt's choice too, substitutes included), else DejaVu Sans's, else None."""
     files = font_files()
-    for name in (family, DEFAULT_FAMILY):
-        for candidate in _file_names(name, bold):
-            path = files.get(candidate.lower())
-            if path is not None:
-                return path
+    for candidate in _file_names(family, bold):
+        path = files.get(candidate.lower())
+        if path is not None:
+            return path
+    matched = _fontconfig_match(family, bold)
+    if matched is not None:
+        return matched
+    for candidate in _file_names(DEFAULT_FAMILY, bold):
+        path = files.get(candidate.lower())
+        if path is not None:
+            return path
     return None
+
+
+@lru_cache(maxsize=64)
+def _fontconfig_match(family: str, bold: bool) -> Path | None:
+    """The file fontconfig's ``fc-match`` picks for ``family``, where fontconfig is installed."""
+    tool = shutil.which("fc-match")
+    if tool is None or not family.strip():
+        return None
+    pattern = family.replace(":", " ").replace("-", " ") + (":bold" if bold else "")
+    try:
+        done = subprocess.run([tool, "-f", "%{file}", pattern], capture_output=True, text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        log.info("fc-match failed for %r: %s", family, exc)
+        return None
+    path = Path(done.stdout.strip())
+    if done.returncode != 0 or not path.is_file() or path.suffix.lower() not in (".ttf", ".otf", ".ttc"):
+        return None
+    return path
 
 
 def _file_names(family: str, bold: bool) -> list[str]:

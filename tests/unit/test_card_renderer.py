@@ -291,9 +291,12 @@ def test_without_an_emoji_font_emoji_are_left_out_not_drawn_as_boxes() -> None:
 @pytest.fixture
 def no_font_files(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     face.cache_clear()
+    fonts._fontconfig_match.cache_clear()
     monkeypatch.setattr(fonts, "font_files", dict)
+    monkeypatch.setattr(fonts.shutil, "which", lambda _name: None)
     yield
     face.cache_clear()
+    fonts._fontconfig_match.cache_clear()
 
 
 def test_without_any_font_file_pillow_s_own_font_draws_the_card(no_font_files: None) -> None:
@@ -309,9 +312,31 @@ def test_fonts_are_found_by_file_and_cached() -> None:
     regular, bold = fonts.font_path("DejaVu Sans"), fonts.font_path("DejaVu Sans", bold=True)
     assert regular is not None and regular.name == "DejaVuSans.ttf"
     assert bold is not None and bold.name == "DejaVuSans-Bold.ttf"
-    assert fonts.font_path("No Such Family") == regular  # unknown families fall back to DejaVu Sans
+    unknown = fonts.font_path("No Such Family")  # fontconfig's substitute, else DejaVu Sans
+    assert unknown is not None and unknown.is_file()
     assert face("DejaVu Sans", 20) is face("DejaVu Sans", 20)
     assert face("DejaVu Sans", 20).length("Shirt") < face("DejaVu Sans", 20, bold=True).length("Shirt")
+
+
+@needs_dejavu
+def test_without_fontconfig_unknown_families_fall_back_to_dejavu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fonts.shutil, "which", lambda _name: None)
+    fonts._fontconfig_match.cache_clear()
+    try:
+        assert fonts.font_path("No Such Family") == fonts.font_path("DejaVu Sans")
+        assert fonts.font_path("No Such Family", bold=True) == fonts.font_path("DejaVu Sans", bold=True)
+    finally:
+        fonts._fontconfig_match.cache_clear()
+
+
+@pytest.mark.skipif("liberationsans-regular.ttf" not in fonts.font_files(), reason="fonts-liberation is not installed")
+def test_a_theme_font_family_is_found_by_file() -> None:
+    liberation = fonts.font_path("Liberation Sans", bold=True)
+    assert liberation is not None and liberation.name == "LiberationSans-Bold.ttf"
+    dejavu = card_for(product(), product().variants[0])
+    branded = dejavu.model_copy(update={"theme": Theme(font_family="Liberation Sans")})
+    renderer = CardRenderer()
+    assert renderer.render_card(dejavu, 1280, 720)[0].tobytes() != renderer.render_card(branded, 1280, 720)[0].tobytes()
 
 
 def test_drawable_text_strips_controls_and_bidi_overrides() -> None:
