@@ -6,7 +6,8 @@ as PNG), split into ``draw`` and ``encode``; ``canvas_image``, the card on a can
 tests compare). Qt also reports ``canvas_png``, that image as PNG (the cost a canvas-sized overlay
 file would have). The two renderers take turns on every state, so both see the same machine load.
 Every rendering differs from the previous one (a flash-sale countdown ticks), as on air. Ends with
-one JSON line of milliseconds per canvas and the Pillow/Qt ratio of ``card_png`` medians.
+one JSON line of milliseconds per canvas and the Pillow/Qt ratio of ``card_png`` medians, plus the
+featured-comment card (drawn, cropped to the card and encoded, as the chat-on-air path does) both ways.
 """
 
 from __future__ import annotations
@@ -18,14 +19,18 @@ import time
 from decimal import Decimal
 
 from _common import emit, summary_ms
+from PySide6.QtCore import QSize
 from PySide6.QtGui import QGuiApplication
 
 from studio_console.domain.card import CardLayout, card_for
 from studio_console.qt.render.card_renderer import CardRenderer as QtCardRenderer
 from studio_console.qt.render.card_renderer import png_bytes
+from studio_console.qt.render.comment_card import render_comment_card as qt_comment_card
 from studio_console.render.card_renderer import CardRenderer as PillowCardRenderer
+from studio_console.render.chat_cards import render_comment_card as pillow_comment_card
 from studio_console.render.draw import png
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json
+from tests.helpers.chat import message
 
 CANVASES = [(640, 360), (1280, 720), (1920, 1080), (1080, 1920)]
 WARM_UP = 5  # the first renderings decode and cache the product picture and load the fonts
@@ -111,6 +116,7 @@ def main() -> None:
                 },
                 "pillow_vs_qt_p50": ratios[key],
             }
+    comments = comment_cards(args.n)
     del app
     at_720p = max(ratios["1280x720_lower_third"], ratios["1280x720_side_panel"])
     emit(
@@ -123,8 +129,34 @@ def main() -> None:
             "pillow_vs_qt_p50_720p_worst": at_720p,
             "pillow_within_2x_at_720p": at_720p <= 2.0,
             "results": results,
+            "comment_card": comments,
         }
     )
+
+
+def comment_cards(n: int) -> dict[str, object]:
+    """The featured comment, drawn and encoded as PNG of the card alone, Qt and Pillow taking turns."""
+    results: dict[str, object] = {}
+    for width, height in ((1280, 720), (720, 1280)):
+        qt_s: list[float] = []
+        pillow_s: list[float] = []
+        for i in range(n + WARM_UP):
+            comment = message(f"does A1 come in blue? I need it for Saturday, size M please ({i})", platform="tiktok")
+            started = time.perf_counter()
+            image, rect = qt_comment_card(comment, QSize(width, height))
+            png_bytes(image.copy(rect.toAlignedRect()))
+            qt_done = time.perf_counter()
+            pillow_comment_card(comment, width, height)
+            pillow_done = time.perf_counter()
+            if i >= WARM_UP:
+                qt_s.append(qt_done - started)
+                pillow_s.append(pillow_done - qt_done)
+        results[f"{width}x{height}"] = {
+            "qt": summary_ms(qt_s),
+            "pillow": summary_ms(pillow_s),
+            "pillow_vs_qt_p50": round(statistics.median(pillow_s) / statistics.median(qt_s), 2),
+        }
+    return results
 
 
 if __name__ == "__main__":
