@@ -1,8 +1,8 @@
 """Draws on-air product cards with Pillow, laid out for the canvas: PNG of the card for OBS, canvas images for checks.
 
 Qt-free, so the core renders cards headless. Product text is drawn as plain text only (Pillow draws
-glyphs, never markup), with control and bidi-override characters removed first. May run on a worker
-thread, one rendering at a time: the cached FreeType faces are shared by every renderer.
+glyphs, never markup), with control and bidi-override characters removed first. May run on any
+thread: drawing takes the process-wide ``fonts.DRAWING`` lock (the cached FreeType faces are shared).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from studio_console.render.draw import (
     rounded_mask,
     text_in_box,
 )
-from studio_console.render.fonts import Face, face, paste_over
+from studio_console.render.fonts import DRAWING, Face, face, paste_over
 from studio_console.render.text import drawable_text
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,10 @@ class CardRenderer:
 
     def render_card(self, state: CardState, canvas_w: int, canvas_h: int) -> tuple[Image.Image, CardRect]:
         """Only the card, as laid out for the canvas: an RGBA image of ``card_rect()``'s size, and that rect."""
+        with DRAWING:
+            return self._render_card(state, canvas_w, canvas_h)
+
+    def _render_card(self, state: CardState, canvas_w: int, canvas_h: int) -> tuple[Image.Image, CardRect]:
         rect = card_rect(state.layout, canvas_w, canvas_h)
         theme = state.theme
         # The panel colour everywhere, the content over it, then the rounded corners cut out: the

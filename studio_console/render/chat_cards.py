@@ -26,8 +26,9 @@ from studio_console.render.draw import (
     text_in_box,
     wrap_lines,
 )
-from studio_console.render.fonts import face
+from studio_console.render.fonts import DRAWING, face
 from studio_console.render.text import drawable_text
+from studio_console.services.overlay.ports import PlacedPicture
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,13 @@ def comment_card_image(
     message: ChatMessage, canvas_w: int, canvas_h: int, style: CommentCardStyle = DEFAULT_STYLE
 ) -> tuple[Image.Image, CardRect]:
     """The featured comment as an RGBA image of its own size, and where it sits on the canvas."""
+    with DRAWING:
+        return _comment_card_image(message, canvas_w, canvas_h, style)
+
+
+def _comment_card_image(
+    message: ChatMessage, canvas_w: int, canvas_h: int, style: CommentCardStyle
+) -> tuple[Image.Image, CardRect]:
     unit = _unit(canvas_w, canvas_h)
     pad = unit * 0.6
     lines = _comment_lines(message, canvas_w, canvas_h, style)
@@ -156,6 +164,13 @@ def alert_card_image(
     message: ChatMessage, canvas_w: int, canvas_h: int, style: CommentCardStyle = DEFAULT_STYLE
 ) -> tuple[Image.Image, CardRect]:
     """A short alert banner for a gift, cheer or follow as an RGBA image of its own size, and where it sits."""
+    with DRAWING:
+        return _alert_card_image(message, canvas_w, canvas_h, style)
+
+
+def _alert_card_image(
+    message: ChatMessage, canvas_w: int, canvas_h: int, style: CommentCardStyle
+) -> tuple[Image.Image, CardRect]:
     unit = _unit(canvas_w, canvas_h)
     headline, detail = alert_text(message)
     rect = alert_card_rect(canvas_w, canvas_h)
@@ -181,3 +196,21 @@ def render_alert_card(
     """The alert banner as PNG cropped to its card, and the card's (x, y, width, height) on the canvas."""
     image, rect = alert_card_image(message, canvas_w, canvas_h, style)
     return png(image, PNG_COMPRESS_LEVEL), rect
+
+
+class PillowChatCards:
+    """The chat-card port of ``services/overlay/ports.py``: featured comment and alerts, cropped to their cards.
+
+    Safe to call from worker threads (``ChatOnAir`` draws with ``asyncio.to_thread``).
+    """
+
+    def __init__(self, style: CommentCardStyle = DEFAULT_STYLE) -> None:
+        self.style = style
+
+    def comment(self, message: ChatMessage, canvas_w: int, canvas_h: int) -> PlacedPicture:
+        png_data, rect = render_comment_card(message, canvas_w, canvas_h, self.style)
+        return PlacedPicture(png_data, *rect)
+
+    def alert(self, message: ChatMessage, canvas_w: int, canvas_h: int) -> PlacedPicture:
+        png_data, rect = render_alert_card(message, canvas_w, canvas_h, self.style)
+        return PlacedPicture(png_data, *rect)

@@ -49,6 +49,10 @@ _EMOJI_ONLY = re.compile("[\ufe0e\ufe0f\u20e3\U0001f3fb-\U0001f3ff\U000e0020-\U0
 _NOT_TEXT = re.compile(f"{_PICTOGRAPH}|\u200d|{_EMOJI_ONLY.pattern}")
 
 RGBA = tuple[int, int, int, int]
+# One card is drawn at a time in the process: ProductShow draws on the loop while chat cards are drawn
+# on worker threads, and the cached FreeType faces they share are not made for concurrent use.
+# Re-entrant: a canvas rendering draws its card inside. PNG encoding (zlib) runs outside it.
+DRAWING = threading.RLock()
 
 
 def font_dirs() -> list[Path]:

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from studio_console.domain.card import CardRect
+from studio_console.domain.card import CardLayout, CardRect, CardState
 from studio_console.domain.chat import ChatKind
 from studio_console.domain.chat_text import platform_badge
 from studio_console.render import chat_cards, fonts
+from studio_console.render.card_renderer import CardRenderer
 from studio_console.render.chat_cards import (
     DEFAULT_STYLE,
+    PillowChatCards,
     alert_card_rect,
     alert_text,
     comment_card_image,
@@ -22,6 +25,7 @@ from studio_console.render.chat_cards import (
     render_comment_card,
 )
 from studio_console.render.draw import ELLIPSIS, rgba
+from studio_console.services.overlay.ports import ChatCardRenderer, PlacedPicture
 from tests.helpers.chat import HOSTILE_NAMES, message
 
 CANVASES = [(1280, 720), (720, 1280), (640, 360)]
@@ -131,3 +135,35 @@ def test_alert_cards_for_gifts_follows_and_cheers() -> None:
     landscape, vertical = alert_card_rect(1280, 720), alert_card_rect(720, 1280)
     assert abs(landscape.x + landscape.width / 2 - 640) <= 1 and landscape.y == round(720 * 0.06)
     assert vertical.y == int(1280 * 0.12)
+
+
+def test_the_chat_card_port_places_the_cropped_pictures() -> None:
+    cards: ChatCardRenderer = PillowChatCards()
+    comment = message("does A1 come in blue?", platform="twitch")
+    placed = cards.comment(comment, 1280, 720)
+    assert isinstance(placed, PlacedPicture)
+    png, rect = render_comment_card(comment, 1280, 720)
+    assert placed == PlacedPicture(png, rect.x, rect.y, rect.width, rect.height)
+    follow = message("", kind=ChatKind.FOLLOW, display_name="Ben")
+    alert = cards.alert(follow, 720, 1280)
+    assert decode(alert.png).size == (alert.width, alert.height)
+    assert (alert.x, alert.y, alert.width, alert.height) == tuple(alert_card_rect(720, 1280))
+
+
+def test_cards_drawn_on_several_threads_at_once_equal_those_drawn_alone() -> None:
+    # ChatOnAir draws on worker threads while ProductShow draws on the loop: the shared fonts must hold.
+    cards = PillowChatCards()
+    products = CardRenderer()
+    comments = [
+        message(f"comment {i}: does A1 come in blue? \U0001f525", display_name=f"Viewer {i}") for i in range(12)
+    ]
+    states = [
+        CardState(sku="A", title=f"Shirt {i}", price="19.99", short_code="A1", flash_seconds_left=i, layout=layout)
+        for i, layout in enumerate([CardLayout.LOWER_THIRD, CardLayout.SIDE_PANEL] * 6)
+    ]
+    alone = [cards.comment(m, 1280, 720) for m in comments], [products(s, 720, 1280) for s in states]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        comment_jobs = [pool.submit(cards.comment, m, 1280, 720) for m in comments]
+        product_jobs = [pool.submit(products, s, 720, 1280) for s in states]
+        together = [job.result() for job in comment_jobs], [job.result() for job in product_jobs]
+    assert together == alone
