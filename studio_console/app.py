@@ -99,7 +99,6 @@ def run(options: LaunchOptions) -> int:
         return asyncio.run(run_headless(core, options.quit_after))
 
     started = time.monotonic()
-    import qasync
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
@@ -120,5 +119,7 @@ def run(options: LaunchOptions) -> int:
         renderers = Renderers(product=CardRenderer(), chat=QtChatCards())
     core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice, renderers=renderers)
     log.debug("Qt ready after %.0f ms", (time.monotonic() - started) * 1000)
-    result: int = qasync.run(_run_with_window(core, options, getattr(logging, level)))
+    from studio_console.qt.event_loop import run as run_qt_loop
+
+    result: int = run_qt_loop(_run_with_window(core, options, getattr(logging, level)))
     return result
