@@ -205,7 +205,7 @@ class CardRenderer:
         # Row 3: stock note, and the buy code at the right.
         row = _Box(left, top + rows[0] + rows[1], width, rows[2])
         code_w = 0.0
-        code = state.code_text
+        code = drawable_text(state.code_text or "")
         if code:
             code_font = _fit(family, rows[2] * 0.55, True, code, row.width * 0.62)
             code_w = pill(
@@ -298,7 +298,7 @@ class CardRenderer:
             colour = theme.sold_out if state.sold_out else theme.accent
             text_in_box(card, stock_font, stock, rect.left, y, rect.width, line_h, rgba(colour))
             y += line_h
-        code = state.code_text
+        code = drawable_text(state.code_text or "")
         if code:
             code_font = _fit(family, unit * 0.8, True, code, rect.width - unit)
             half = code_font.height * 0.65

@@ -107,6 +107,7 @@ def _comment_card_image(
     left = pad + unit * 0.3
     top = pad
     badge_text, badge_colour = platform_badge(message.platform)
+    badge_text = drawable_text(badge_text)  # an unknown platform's name comes from outside
     badge_face = face(style.font_family, max(6, round(unit * 0.6)), bold=True)
     badge_w = badge_face.length(badge_text) + unit * 0.5
     fill_rounded(card, left, top + unit * 0.15, badge_w, unit, unit * 0.2, rgba(badge_colour))
