@@ -60,8 +60,11 @@ async def _run_with_window(core: Any, window: Any, options: LaunchOptions, log_l
             log.error("event loop: %s", context.get("message"))
 
     loop.set_exception_handler(loop_exception)
+    from studio_console.qt.quit_signals import QuitSignals
+
     shell = QtShell(core, log_level, window=window)
     shell.window.close_requested.connect(request_quit)
+    quit_signals = QuitSignals(lambda _name: request_quit())
     shell.show()
     try:
         await core.start()
@@ -72,6 +75,7 @@ async def _run_with_window(core: Any, window: Any, options: LaunchOptions, log_l
     finally:
         shell.close()
         await core.close()
+        quit_signals.close()
         log.info("%s stopped", APP_NAME)
     return 0
 
