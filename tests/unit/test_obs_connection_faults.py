@@ -163,4 +163,3 @@ def test_any_unexpected_error_keeps_the_loop_alive() -> None:
             await server.stop()
 
     asyncio.run(main())
-
