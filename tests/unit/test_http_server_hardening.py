@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import socket
 from collections.abc import Awaitable, Callable
@@ -77,7 +78,7 @@ def test_the_token_is_checked_before_any_body_is_read() -> None:
     async def body(server: JsonHttpServer, port: int) -> None:
         # Headers announce a 1 MiB body that never comes: without a token the answer comes at once.
         raw = f"POST /api/v1/echo HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {MAX_BODY}\r\n\r\n".encode()
-        status, headers, answer = await asyncio.to_thread(exchange, port, raw)
+        status, _, answer = await asyncio.to_thread(exchange, port, raw)
         assert status == 401 and "token" in answer["error"]
         await still_serves(port)
 
@@ -178,7 +179,9 @@ def test_browser_preflights_are_refused_and_no_cors_headers_are_sent() -> None:
         status, headers, _ = await asyncio.to_thread(exchange, port, preflight)
         assert status == 403
         assert not [h for h in headers if h.startswith("access-control-")]
-        status, headers, _ = await asyncio.to_thread(exchange, port, get(port, extra="Origin: https://evil.example\r\n"))
+        status, headers, _ = await asyncio.to_thread(
+            exchange, port, get(port, extra="Origin: https://evil.example\r\n")
+        )
         assert not [h for h in headers if h.startswith("access-control-")]
         await still_serves(port)
 
@@ -207,8 +210,6 @@ def test_running_out_of_file_descriptors_reports_one_problem_and_recovers() -> N
         # descriptor limit is lowered so the server's accept() fails with EMFILE again and again.
         clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(6)]
         soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        import os
-
         in_use = len(os.listdir("/proc/self/fd"))
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (in_use, hard))
