@@ -23,20 +23,60 @@ ON_AIR_NAME_CHARS = 40
 ON_AIR_TEXT_CHARS = 200
 ELLIPSIS = "…"
 
-# Latin look-alikes from Cyrillic and Greek (after case folding), as displayed in common fonts.
+# Latin look-alikes from Cyrillic, Greek and Latin extensions (after case folding), as displayed in
+# common fonts. Written as escapes: the letters themselves would be indistinguishable here.
 _CONFUSABLES = str.maketrans(
     {
-        # Cyrillic
-        "а": "a", "в": "b", "е": "e", "ё": "e", "з": "3", "һ": "h", "н": "h", "і": "i", "ї": "i",
-        "ј": "j", "к": "k", "м": "m", "о": "o", "р": "p", "с": "c", "ѕ": "s", "т": "t", "у": "y",
-        "ў": "y", "х": "x", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ɡ": "g", "ӏ": "l", "п": "n", "г": "r",
-        # Greek
-        "α": "a", "β": "b", "ε": "e", "ζ": "z", "η": "n", "ι": "i", "κ": "k", "μ": "u", "ν": "v",
-        "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ϲ": "c", "ϳ": "j",
-        # Latin letters that pass for others
-        "ı": "i", "ȷ": "j", "ℓ": "l", "ß": "ss",
+        "\u0430": "a",
+        "\u0432": "b",
+        "\u0435": "e",
+        "\u0451": "e",
+        "\u0437": "3",
+        "\u04bb": "h",
+        "\u043d": "h",
+        "\u0456": "i",
+        "\u0457": "i",
+        "\u0458": "j",
+        "\u043a": "k",
+        "\u043c": "m",
+        "\u043e": "o",
+        "\u0440": "p",
+        "\u0441": "c",
+        "\u0455": "s",
+        "\u0442": "t",
+        "\u0443": "y",
+        "\u045e": "y",
+        "\u0445": "x",
+        "\u0501": "d",
+        "\u051b": "q",
+        "\u051d": "w",
+        "\u04cf": "l",
+        "\u043f": "n",
+        "\u0433": "r",
+        "\u03b1": "a",
+        "\u03b2": "b",
+        "\u03b5": "e",
+        "\u03b6": "z",
+        "\u03b7": "n",
+        "\u03b9": "i",
+        "\u03ba": "k",
+        "\u03bc": "u",
+        "\u03bd": "v",
+        "\u03bf": "o",
+        "\u03c1": "p",
+        "\u03c4": "t",
+        "\u03c5": "u",
+        "\u03c7": "x",
+        "\u03c9": "w",
+        "\u03f2": "c",
+        "\u03f3": "j",
+        "\u0131": "i",
+        "\u0237": "j",
+        "\u2113": "l",
+        "\u0261": "g",
+        "\u00df": "ss",
     }
-)  # fmt: skip
+)
 
 
 def _is_stripped(ch: str) -> bool:
@@ -52,11 +92,20 @@ def _is_stripped(ch: str) -> bool:
 def clean(text: str, max_chars: int | None = None) -> str:
     """``text`` with lone surrogates, controls and bidi controls removed and zalgo capped.
 
+    Characters under an explicit override (LRO/RLO) are put in the order they were displayed in,
+    then the controls go: the text still reads as it did, and can no longer reverse the app's own
+    words next to it. (An override around right-to-left letters is not resolved exactly; it has no
+    honest use.)
+
     Tabs and line breaks become spaces (chat rows and cards are one paragraph). With
     ``max_chars`` the result is cut to that many characters, ending in an ellipsis.
     """
     if text.isascii() and text.isprintable() and (max_chars is None or len(text) <= max_chars):
         return text  # the common case, unchanged and fast
+    if any(ch in BIDI_CONTROLS for ch in text):
+        # Keep what the viewer made readers see ("\u202emacs" reads "scam"), minus the power to
+        # reorder anything around it.
+        text = _displayed_order(text)
     out: list[str] = []
     marks = 0
     for ch in text:
@@ -88,6 +137,26 @@ def on_air_name(name: str) -> str:
 
 def on_air_text(text: str) -> str:
     return clean(text, ON_AIR_TEXT_CHARS)
+
+
+# Shown on a card whose viewer has no visible name: a comment must never look like the app's own text.
+ANONYMOUS_VIEWER = "A viewer"
+
+
+def _visible(text: str) -> bool:
+    return any(unicodedata.category(ch)[0] not in ("C", "Z", "M") for ch in text)
+
+
+def on_air_message(message: ChatMessage) -> ChatMessage:
+    """The message as a card may draw it: cleaned, capped, and always with a visible name."""
+    name = on_air_name(message.name)
+    update: dict[str, object] = {
+        "display_name": name if _visible(name) else ANONYMOUS_VIEWER,
+        "text": on_air_text(message.text),
+    }
+    if message.gift_name is not None:
+        update["gift_name"] = clean(message.gift_name, ON_AIR_NAME_CHARS)
+    return message.model_copy(update=update)
 
 
 def clean_message(message: ChatMessage) -> ChatMessage:
@@ -137,9 +206,7 @@ def skeleton(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text).casefold()
     decomposed = unicodedata.normalize("NFD", folded)
     kept = "".join(
-        ch
-        for ch in decomposed
-        if not unicodedata.combining(ch) and unicodedata.category(ch) not in ("Cf", "Cc", "Cs")
+        ch for ch in decomposed if not unicodedata.combining(ch) and unicodedata.category(ch) not in ("Cf", "Cc", "Cs")
     )
     return unicodedata.normalize("NFC", kept).translate(_CONFUSABLES)
 

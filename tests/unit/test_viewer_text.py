@@ -9,7 +9,6 @@ import pytest
 
 from studio_console.adapters.chat.base import ChatSourceBase, ChatSourceOptions
 from studio_console.adapters.chat.bridge import ChatBridgeSource
-
 from studio_console.domain.chat import ChatMessage, ChatRules
 from studio_console.domain.viewer_text import (
     BIDI_CONTROLS,
@@ -33,7 +32,7 @@ def test_bidi_controls_controls_and_lone_surrogates_are_stripped() -> None:
     cleaned = clean(text)
     assert not any(ch in BIDI_CONTROLS for ch in cleaned)
     assert not any(unicodedata.category(ch) in ("Cc", "Cs") for ch in cleaned)
-    assert cleaned == "evil x bell nul esc[31m surrogate  end  next"
+    assert cleaned == "live x bell nul esc[31m surrogate  end  next"  # the override as it displayed
     cleaned.encode("utf-8")  # would raise on a lone surrogate
 
 
@@ -66,12 +65,12 @@ def test_isolated_text_cannot_reorder_what_follows() -> None:
     [
         "\u202emacs",  # shown as "scam"
         "total \u202emacs\u202c here",
-        "ѕсаm",  # Cyrillic dze, es, a
+        "\u0455\u0441\u0430m",  # Cyrillic dze, es, a
         "SCAM",
-        "ＳＣＡＭ",  # fullwidth
+        "\uff33\uff23\uff21\uff2d",  # fullwidth
         "s\u200bc\u200ba\u200bm",  # zero-width spaces
         ZALGO,
-        "σcαm".replace("σ", "ѕ"),  # Greek alpha
+        "\u0455c\u03b1m",  # Cyrillic dze, Greek alpha
     ],
 )
 def test_blocked_words_are_matched_as_displayed(text: str) -> None:
@@ -86,9 +85,9 @@ def test_innocent_text_still_passes(text: str) -> None:
 
 
 def test_a_blocked_word_typed_with_look_alikes_still_matches_plain_text() -> None:
-    hub = ChatHub(rules=ChatRules(blocked_words=("ѕсаm",)), publish_interval_s=0)
+    hub = ChatHub(rules=ChatRules(blocked_words=("\u0455\u0441\u0430m",)), publish_interval_s=0)
     assert hub.ingest(message("what a scam")) is None
-    assert skeleton("ѕсаm") == "scam"
+    assert skeleton("\u0455\u0441\u0430m") == "scam"
 
 
 class PlatformSource(ChatSourceBase):
@@ -124,4 +123,4 @@ def test_clean_message_keeps_clean_messages_as_they_are() -> None:
     original = message("plain text")
     assert clean_message(original) is original
     dirty = clean_message(message("x\ud800", display_name="\u202eAnna"))
-    assert (dirty.text, dirty.display_name) == ("x", "Anna")
+    assert (dirty.text, dirty.display_name) == ("x", "annA")
