@@ -1,0 +1,149 @@
+"""Disk full during a show: stock and price changes never raise, the on-air picture is retried and the
+producer is told. Uses a real 512 KiB tmpfs when this test may mount one (root), and an injected
+writer that raises ENOSPC otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from studio_console.domain.card import CardState
+from studio_console.domain.catalog import Catalog, Product, Variant
+from studio_console.services.overlay import scene
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import CatalogStore
+from studio_console.services.products.keeper import CatalogKeeper
+from studio_console.services.products.show import ProductShow
+from tests.helpers.fake_obs_session import FakeObsSession
+
+
+def render(card: CardState, width: int, height: int) -> bytes:
+    # Big enough that a full 512 KiB disk cannot take it; says what the card shows.
+    return json.dumps({"sku": card.sku, "stock": card.stock_text, "price": card.price_text}).encode() + b" " * 4096
+
+
+def tee() -> Catalog:
+    return Catalog(
+        products=(Product(sku="TEE", title="Linen Tee", variants=(Variant(sku="TEE", price=Decimal("30.00"), stock=5),)),)
+    )
+
+
+@contextlib.contextmanager
+def tiny_tmpfs(where: Path) -> Iterator[Path]:
+    where.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(where)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here ({done.stderr.decode().strip()}); the injected-writer test covers it")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    """Take every free byte of the filesystem ``folder`` is on."""
+    filler = folder / "filler"
+    with filler.open("wb") as fh:
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 4096)
+                fh.flush()
+    return filler
+
+
+def on_air_file(session: FakeObsSession, input_name: str) -> Path | None:
+    files = [
+        d["inputSettings"]["file"]
+        for r, d in session.requests
+        if r == "SetInputSettings" and d is not None and d["inputName"] == input_name
+    ]
+    return Path(files[-1]) if files else None
+
+
+async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 20.0) -> float:
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+    return time.monotonic() - started
+
+
+def test_disk_full_during_a_show_on_a_real_tiny_filesystem(tmp_path: Path) -> None:
+    figures: dict[str, float] = {}
+    with tiny_tmpfs(tmp_path / "disk") as disk:
+
+        async def main() -> None:
+            session = FakeObsSession()
+            overlay = OverlayService(session, disk)
+            problems: list[str] = []
+            recovered: list[bool] = []
+            overlay.on_write_problem = problems.append
+            overlay.on_write_recovered = lambda: recovered.append(True)
+            show = ProductShow(overlay, render, tee())
+            save_errors: list[Exception] = []
+            keeper = CatalogKeeper(CatalogStore(disk), show, delay_s=0.0, on_error=save_errors.append)
+            await show.pin("TEE")
+            filler = fill(disk)
+            assert await show.set_stock("TEE", 4) == 4  # must not raise OSError on a full disk
+            await show.set_stock("TEE", 3)
+            await wait_for(lambda: bool(save_errors), "the failed catalog save to be reported")
+            assert problems and "space" in problems[0].lower()
+            assert len(problems) == 1  # one notice, not one per picture
+            assert overlay.write_problem is not None
+            filler.unlink()
+            freed = time.monotonic()
+            await wait_for(lambda: overlay.write_problem is None, "the picture to be written again")
+            figures["right_again_s"] = time.monotonic() - freed
+            path = on_air_file(session, overlay.input_name("product_card"))
+            assert path is not None and json.loads(path.read_bytes())["stock"] == show.state.card.stock_text
+            assert "3" in json.loads(path.read_bytes())["stock"]
+            assert recovered == [True]
+            await keeper.save()
+            assert CatalogStore(disk).load().catalog.find("TEE") is not None
+            await keeper.close()
+
+        asyncio.run(main())
+    print("disk-full figures:", figures)
+
+
+def test_an_overlay_write_failure_is_retried_with_an_injected_writer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = [True]
+    real_write = scene.write_atomic
+
+    def write(path: Path, data: bytes, mode: int = 0o644) -> None:
+        if full[0] and path.suffix == ".png" and path.name != "blank.png":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real_write(path, data, mode)
+
+    monkeypatch.setattr(scene, "write_atomic", write)
+
+    async def main() -> None:
+        session = FakeObsSession()
+        overlay = OverlayService(session, tmp_path)
+        problems: list[str] = []
+        overlay.on_write_problem = problems.append
+        await overlay.install()
+        await overlay.show("product_card", b"first")  # does not raise
+        await overlay.show("product_card", b"second")
+        assert len(problems) == 1 and overlay.write_problem is not None
+        assert on_air_file(session, overlay.input_name("product_card")) is None
+        full[0] = False
+        await wait_for(lambda: overlay.write_problem is None, "the retry")
+        path = on_air_file(session, overlay.input_name("product_card"))
+        assert path is not None and path.read_bytes() == b"second"  # the latest picture, not the first
+        assert overlay.is_visible("product_card")
+
+    asyncio.run(main())
