@@ -154,7 +154,8 @@ class RemoteControl:
             result = await keeper.import_file(path)
             return {
                 "imported": result.imported,
-                "failed": len(result.failed),
+                "failed": result.failed_count,
+                "errors_not_listed": result.errors_not_listed,
                 "errors": [
                     {"file": e.file, "line": e.line, "field": e.field, "reason": e.reason, "severity": e.severity.value}
                     for e in result.errors
