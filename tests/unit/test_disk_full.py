@@ -33,9 +33,8 @@ def render(card: CardState, width: int, height: int) -> bytes:
 
 
 def tee() -> Catalog:
-    return Catalog(
-        products=(Product(sku="TEE", title="Linen Tee", variants=(Variant(sku="TEE", price=Decimal("30.00"), stock=5),)),)
-    )
+    variant = Variant(sku="TEE", price=Decimal("30.00"), stock=5)
+    return Catalog(products=(Product(sku="TEE", title="Linen Tee", variants=(variant,)),))
 
 
 @contextlib.contextmanager
