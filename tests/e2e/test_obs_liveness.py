@@ -63,3 +63,32 @@ def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: Runnin
     asyncio.run(main())
     print("liveness figures:", {k: round(v, 3) for k, v in figures.items()})
     # The 2 s target is the design figure (interval 0.5 s + two 0.6 s probes); reported above.
+
+
+def test_obs_frozen_before_the_app_connects_is_waited_for_not_launched_again(own_obs: RunningObs) -> None:
+    pid = own_obs.process.process.pid
+    launches: list[int] = []
+
+    async def launch() -> bool:
+        launches.append(1)  # demo mode would start a second OBS here
+        return False
+
+    async def main() -> None:
+        os.kill(pid, signal.SIGSTOP)
+        session = ObsSession("127.0.0.1", own_obs.port, own_obs.password, on_not_running=launch, connect_timeout=1.0)
+        try:
+            session.start()
+            try:
+                await wait_for(
+                    lambda: session.snapshot.connection.status is ConnectionStatus.NOT_ANSWERING, "not answering"
+                )
+                await asyncio.sleep(2)  # several attempts against the frozen OBS
+                assert session.snapshot.connection.status is ConnectionStatus.NOT_ANSWERING
+            finally:
+                os.kill(pid, signal.SIGCONT)
+            await wait_for(lambda: session.snapshot.connection.connected, "the connection once OBS runs again")
+        finally:
+            await session.stop()
+
+    asyncio.run(main())
+    assert launches == []
