@@ -73,3 +73,25 @@ def test_a_key_pasted_before_any_key_was_saved_never_reaches_the_settings() -> N
     asyncio.run(main())
     dumped = settings.model_dump_json() + service.status.model_dump_json()
     assert "AbCdEf123456" not in dumped and "AbCdEfGhIjKlMnOp" not in dumped
+
+
+def test_a_key_already_saved_in_a_server_url_never_shows_in_the_state_answer() -> None:
+    from studio_console.adapters.http_server import JsonHttpServer, Request
+    from studio_console.services.obs_control.switcher import SceneSwitcher
+    from studio_console.services.remote.control import RemoteControl
+
+    saved = "rtmp://10.0.0.5:1935/live/sk_us-west-2_AbCdEf123456"  # from a version that did not check
+    session = FakeObsSession()
+    service = GoLiveService(
+        session,
+        DictSecrets({}),
+        {"custom_rtmp": CustomRtmpSink(CustomRtmpOptions(server_url=saved))},
+        OutputSettings(),
+        on_settings_changed=lambda: None,
+    )
+    control = RemoteControl(JsonHttpServer("state-test-token-0123456789"), session, SceneSwitcher(session))
+    control.attach_golive(service)
+    state = asyncio.run(control._state(Request("GET", "/api/v1/state", {}, b"")))
+    text = str(state)
+    assert "AbCdEf123456" not in text
+    assert "rtmp://10.0.0.5:1935/live/" in text  # the server itself is still shown
