@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 # Key shapes the big platforms hand out (as shown in their dashboards, November 2026).
@@ -64,3 +65,30 @@ def stream_key_problem(url: str) -> str | None:
     if len(segments) >= 2 and _looks_random(segments[-1]):
         return f"The server URL ends with what looks like a stream key: {advice}"
     return None
+
+
+KEY_MASK = "•••"
+
+
+def redact_stream_key(url: str) -> str:
+    """``url`` with what looks like a key replaced by a mask (the server part kept), else unchanged."""
+    if stream_key_problem(url) is None:
+        return url
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return KEY_MASK
+    segments = [s for s in parts.path.split("/") if s]
+    app = f"/{segments[0]}" if segments else ""
+    return f"{parts.scheme}://{parts.netloc}{app}/{KEY_MASK}"
+
+
+def scrub_stream_keys(value: Any) -> Any:
+    """A JSON-like value with every RTMP(S) URL string passed through ``redact_stream_key``."""
+    if isinstance(value, dict):
+        return {k: scrub_stream_keys(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub_stream_keys(v) for v in value]
+    if isinstance(value, str) and value[:8].lower().startswith(("rtmp://", "rtmps://")):
+        return redact_stream_key(value)
+    return value
