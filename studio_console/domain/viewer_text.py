@@ -79,6 +79,10 @@ _CONFUSABLES = str.maketrans(
 )
 
 
+# Tabs, line and paragraph breaks (U+2028/U+2029 too): a chat row or a card is one paragraph.
+_LINE_BREAKS = frozenset("\t\n\r\u2028\u2029\x85")
+
+
 def _is_stripped(ch: str) -> bool:
     """Lone surrogates, C0/C1 controls (but tab and newlines, which become spaces) and bidi controls."""
     code = ord(ch)
@@ -86,7 +90,7 @@ def _is_stripped(ch: str) -> bool:
         return True
     if ch in BIDI_CONTROLS:
         return True
-    return unicodedata.category(ch) == "Cc" and ch not in "\t\n\r"
+    return unicodedata.category(ch) == "Cc" and ch not in _LINE_BREAKS
 
 
 def clean(text: str, max_chars: int | None = None) -> str:
@@ -111,7 +115,7 @@ def clean(text: str, max_chars: int | None = None) -> str:
     for ch in text:
         if _is_stripped(ch):
             continue
-        if ch in "\t\n\r":
+        if ch in _LINE_BREAKS:
             ch = " "
         if unicodedata.combining(ch):
             marks += 1

@@ -50,6 +50,10 @@ def test_a_ten_thousand_character_word_is_capped_on_air() -> None:
     assert len(shown) == ON_AIR_TEXT_CHARS and shown.endswith("…")
 
 
+def test_every_kind_of_line_break_becomes_a_space() -> None:
+    assert clean("a\u2028b\u2029c\x85d\ne") == "a b c d e"
+
+
 def test_rich_text_is_left_as_literal_characters() -> None:
     assert clean("<b>bold</b> <img src=/etc/passwd>") == "<b>bold</b> <img src=/etc/passwd>"
 
