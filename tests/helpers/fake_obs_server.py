@@ -51,6 +51,7 @@ NORMAL = "normal"
 SILENT = "silent"  # accepts the TCP connection and never says a word
 RESET_AFTER_HELLO = "reset_after_hello"  # greets, then resets the connection (OBS killed mid-handshake)
 CHALLENGE_WITHOUT_SALT = "challenge_without_salt"
+JUNK_AFTER_IDENTIFIED = "junk_after_identified"  # odd frames once identified: not JSON, a list, d not an object
 
 
 @dataclass
@@ -138,6 +139,10 @@ class FakeObsServer:
                 await writer.drain()
                 return
             await self._send(writer, {"op": 2, "d": {"negotiatedRpcVersion": 1}})
+            if behaviour == JUNK_AFTER_IDENTIFIED:
+                for junk in (b"not json", b"[1, 2]", b'{"op": 7, "d": [1, 2]}', b'{"op": 5, "d": "event?"}'):
+                    writer.write(_frame(junk))
+                await writer.drain()
             self.identified_sessions += 1
             self._writers.add(writer)
             while True:

@@ -14,6 +14,7 @@ from studio_console.obs.errors import ObsConnectionLost, ObsTimeout
 from studio_console.obs.session import Backoff, ObsSession
 from tests.helpers.fake_obs_server import (
     CHALLENGE_WITHOUT_SALT,
+    JUNK_AFTER_IDENTIFIED,
     RESET_AFTER_HELLO,
     SILENT,
     FakeObsServer,
@@ -163,3 +164,12 @@ def test_any_unexpected_error_keeps_the_loop_alive() -> None:
             await server.stop()
 
     asyncio.run(main())
+
+
+def test_odd_frames_from_the_server_are_ignored_and_the_session_stays() -> None:
+    async def body(server: FakeObsServer, session: ObsSession) -> None:
+        await wait_for(lambda: connected(session), "a connection despite the odd frames")
+        await session.request("GetVersion")
+        assert server.identified_sessions == 1  # never dropped and reconnected
+
+    run_with_server(body, plan=[JUNK_AFTER_IDENTIFIED])
