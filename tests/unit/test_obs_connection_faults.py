@@ -44,7 +44,8 @@ def run_with_server(
         if prepare is not None:
             prepare(server)
         port = await server.start()
-        session = ObsSession("127.0.0.1", port, password, backoff=FAST, **session_args)
+        session_args.setdefault("backoff", FAST)
+        session = ObsSession("127.0.0.1", port, password, **session_args)
         try:
             session.start()
             await body(server, session)
@@ -81,16 +82,20 @@ def test_a_resync_answer_missing_a_field_is_reported_and_reconnect_works() -> No
         server.responses["GetSceneTransitionList"]["transitions"] = [{"name-is-missing": True}]
 
     async def body(server: FakeObsServer, session: ObsSession) -> None:
-        await wait_for(lambda: server.identified_sessions >= 2, "the loop to try again after the bad resync")
-        assert session.snapshot.connection.status is not ConnectionStatus.CONNECTED
-        assert "OBS" in session.snapshot.connection.message
+        await wait_for(
+            lambda: session.snapshot.connection.status is ConnectionStatus.DISCONNECTED and server.identified_sessions,
+            "the bad resync to be reported",
+        )
+        assert "could not be used" in session.snapshot.connection.message
+        await wait_for(lambda: server.open_sessions == 0, "the failed session closed")
         server.responses["GetSceneTransitionList"]["transitions"] = [{"transitionName": "Cut"}]
+        # The next automatic retry is 30 s away: only Reconnect can bring the connection back in time.
         session.retry_now()
-        await wait_for(lambda: connected(session), "a connection once OBS answers properly")
+        await wait_for(lambda: connected(session), "a connection once OBS answers properly", timeout=10)
         assert session.snapshot.transitions == ("Cut",)
-        await wait_for(lambda: server.open_sessions == 1, "failed sessions closed")
+        assert server.open_sessions == 1
 
-    run_with_server(body, prepare=broken)
+    run_with_server(body, prepare=broken, backoff=Backoff(first_s=30, cap_s=30, jitter=0))
 
 
 def test_a_kicked_session_is_retried_and_labelled_as_kicked() -> None:
