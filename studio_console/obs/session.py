@@ -75,7 +75,6 @@ class ObsSession:
         # moment OBS stops answering, and one long stall of the app's own loop is not mistaken for it.
         self.liveness_interval_s = liveness_interval_s
         self.liveness_timeout_s = liveness_timeout_s
-        self._closed: asyncio.Future[tuple[int | None, str]] | None = None
         self._not_answering = False
         self.snapshot = ObsSnapshot()
         self._listeners: list[SnapshotListener] = []
@@ -301,7 +300,6 @@ class ObsSession:
         except BaseException:
             await self._drop_client()
             raise
-        self._closed = closed
         self._set_connection(
             ConnectionStatus.CONNECTED,
             f"Connected to OBS {version.get('obsVersion', '?')} at {self.host}:{self.port}",
@@ -347,7 +345,6 @@ class ObsSession:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         client, self._client = self._client, None
-        self._closed = None
         if client is not None:
             await client.close(why or "connection closed by the app")
 
