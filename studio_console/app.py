@@ -115,9 +115,7 @@ def run(options: LaunchOptions) -> int:
     loaded = store.load()
     level = options.log_level or loaded.settings.log_level
     setup_logging(paths.log_dir, level)
-    core = StudioCore(
-        options, paths, store, loaded.settings, startup_notice=loaded.notice, renderers=_qt_renderers_if_needed()
-    )
+    core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice)
     log.debug("core built after %.0f ms", (time.monotonic() - started) * 1000)
     from studio_console.qt.event_loop import run as run_qt_loop
 
@@ -138,16 +136,3 @@ def _run_headless(options: LaunchOptions, paths: AppPaths) -> int:
     import asyncio
 
     return asyncio.run(run_headless(core, options.quit_after))
-
-
-def _qt_renderers_if_needed() -> Any:
-    """The Qt painters, only while the Qt-free renderers are not installed."""
-    try:
-        import studio_console.render  # noqa: F401
-    except ImportError:
-        from studio_console.core import Renderers
-        from studio_console.qt.render.card_renderer import CardRenderer
-        from studio_console.qt.render.qt_chat_cards import QtChatCards
-
-        return Renderers(product=CardRenderer(), chat=QtChatCards())
-    return None
