@@ -100,6 +100,9 @@ class ProductShow:
         self._pinned: str | None = None
         self._sale: _FlashSale | None = None
         self._ticker: asyncio.Task[None] | None = None
+        # The countdown's background push: at most one runs; ticks during it ask for one more.
+        self._pusher: asyncio.Task[None] | None = None
+        self._push_wanted = False
         self._push_lock = asyncio.Lock()
         # (card, canvas_w, canvas_h) OBS shows, None when hidden; unknown after a reconnect or failure.
         self._on_air: tuple[CardState, int, int] | None = None
@@ -330,7 +333,8 @@ class ProductShow:
             if sale.ends_at - self._clock() <= 1e-9:
                 break
             self._publish()
-            await self._push_quietly()
+            # Not awaited: a slow OBS (reconnecting, resyncing) must not hold the count back.
+            self._push_soon()
         if self._sale is not sale:
             return
         log.info("flash sale of %s ended (%s)", sale.sku, sale.at_zero.value)
@@ -478,6 +482,21 @@ class ProductShow:
             if card is not None:
                 self._png(card, width, height)
             await asyncio.sleep(0.01)  # one card per loop turn: the UI stays responsive
+
+    def _push_soon(self) -> None:
+        """Bring the card on air up to date in the background; pushes asked for meanwhile coalesce into one."""
+        self._push_wanted = True
+        if self._pusher is not None and not self._pusher.done():
+            return
+        task = asyncio.get_running_loop().create_task(self._push_while_wanted(), name="product-card-tick")
+        self._pusher = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _push_while_wanted(self) -> None:
+        while self._push_wanted:
+            self._push_wanted = False
+            await self._push_quietly()
 
     async def _push_quietly(self) -> None:
         try:
