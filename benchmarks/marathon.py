@@ -397,9 +397,7 @@ class Marathon:
             now = time.time()
             if state.flash_sale is None:
                 self.figures.drift_s.append(now - (sale["t0"] + sale["seconds"]))
-                self.figures.drift_detail.append(
-                    (round(self.show_s() / 3600, 3), 0, round(self.figures.drift_s[-1], 3))
-                )
+                self.note_drift(0)
                 sales["current"] = None
                 self.sale_running = False
                 return
@@ -407,11 +405,12 @@ class Marathon:
             if left != sale["left"]:
                 sale["left"] = left
                 self.figures.drift_s.append(now - (sale["t0"] + sale["seconds"] - left))
-                self.figures.drift_detail.append(
-                    (round(self.show_s() / 3600, 3), left, round(self.figures.drift_s[-1], 3))
-                )
+                self.note_drift(left)
 
         return listener
+
+    def note_drift(self, left: int) -> None:
+        self.figures.drift_detail.append((round(self.show_s() / 3600, 3), left, round(self.figures.drift_s[-1], 3)))
 
     # -- chat --
 
@@ -606,14 +605,16 @@ class Marathon:
                         )
                     elif recent:
                         self.figures.count("features_skipped")
-                elif kind == "stock":
+                elif kind == "stock" and not self.sale_running:  # a sold-out product would end the sale early
                     pinned = show.state.pinned_sku
                     product = next((p for p in show.catalog.products if p.sku == pinned), None)
                     if product is not None and len(product.variants) > 1:
                         pinned = product.variants[0].sku  # stock is per variant
-                    if pinned:
+                    if pinned and product is not None:
+                        stock = product.variants[0].stock
+                        delta = 5 if stock is not None and stock <= 2 else self.random.choice((-1, -1, 1))  # restocks
                         try:
-                            await show.adjust_stock(pinned, +1 if self.random.random() < 0.3 else -1)
+                            await show.adjust_stock(pinned, delta)
                             self.figures.count("stock_changes")
                         except Exception as exc:
                             self.figures.fail("stock_changes", f"{type(exc).__name__}: {exc}")
@@ -700,6 +701,10 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
             "fds": slope("fds", steady),
             "threads": slope("threads", steady),
             "asyncio_tasks": slope("tasks", steady),
+        },
+        "slopes_per_show_hour_second_half": {
+            "rss_mb": slope("rss_mb", [s for s in f.samples if s.show_h >= hours / 2]),
+            "fds": slope("fds", [s for s in steady if s.show_h >= hours / 2]),
         },
         "fitted_range": {m: first_last(m) for m in ("rss_mb", "fds", "threads", "tasks")},
         "maxima": {
