@@ -1,5 +1,5 @@
-"""Disk full on the log folder (a real 512 KiB tmpfs): logging never raises into the show, and the log file
-is written again as soon as space comes back."""
+"""Disk full on the settings and log folders (a real 512 KiB tmpfs): the previous settings file stays whole and
+the failure is a clear error; logging never raises into the show; both work again once space comes back."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from studio_console.logs import setup_logging
+from studio_console.settings.model import Settings
+from studio_console.settings.store import SettingsSaveError, SettingsStore
 from tests.unit.test_disk_full import fill, tiny_tmpfs
 
 
@@ -48,3 +50,24 @@ def test_a_full_log_disk_never_stops_the_show_and_logging_resumes(
     # What a full disk costs today: Python's logging prints one "Logging error" traceback per lost
     # record on stderr; the operator is not told in the window (see the README's fault table).
     assert "No space left on device" in capsys.readouterr().err
+
+
+def test_a_full_settings_disk_keeps_the_previous_file_and_says_so(tmp_path: Path) -> None:
+    with tiny_tmpfs(tmp_path / "disk") as disk:
+        store = SettingsStore(disk / "settings.json")
+        first = Settings()
+        first.obs.port = 4470
+        store.save(first)
+        before = store.path.read_bytes()
+        filler = fill(disk)
+        changed = Settings()
+        changed.obs.port = 5000
+        changed.window.geometry_b64 = "x" * 4096  # more than the last free bytes could take
+        with pytest.raises(SettingsSaveError) as failure:
+            store.save(changed)
+        assert "settings.json" in str(failure.value)
+        assert store.path.read_bytes() == before and not list(disk.glob(".settings.json.*"))  # no temp file left
+        assert store.load().settings.obs.port == 4470
+        filler.unlink()
+        store.save(changed)
+        assert store.load().settings.obs.port == 5000
