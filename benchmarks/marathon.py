@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import faulthandler
 import json
 import os
 import random
@@ -250,6 +251,7 @@ class Marathon:
         self._idle = True
         self._message_no = 0
         self._users = [f"viewer{i:05d}" for i in range(20_000)]
+        self.samples_out: Any = None
 
     # -- time --
 
@@ -372,19 +374,28 @@ class Marathon:
         assert self.core is not None and self.shell is not None
         core, shell = self.core, self.shell
         while True:
-            self.figures.samples.append(
-                Sample(
-                    wall_s=time.monotonic() - self.show_started,
-                    show_h=self.show_s() / 3600,
-                    rss_mb=rss_mb(),
-                    fds=open_fds(),
-                    threads=os_threads(),
-                    tasks=len(asyncio.all_tasks()),
-                    obs_sessions=established_server_ends(self.obs.port),
-                    obs_connected=core.session.snapshot.connection.connected,
-                    chat_rows=shell.chat_model.rowCount() if shell.chat_model is not None else 0,
-                )
+            sample = Sample(
+                wall_s=time.monotonic() - self.show_started,
+                show_h=self.show_s() / 3600,
+                rss_mb=rss_mb(),
+                fds=open_fds(),
+                threads=os_threads(),
+                tasks=len(asyncio.all_tasks()),
+                obs_sessions=established_server_ends(self.obs.port),
+                obs_connected=core.session.snapshot.connection.connected,
+                chat_rows=shell.chat_model.rowCount() if shell.chat_model is not None else 0,
             )
+            self.figures.samples.append(sample)
+            if self.samples_out is not None:  # as it goes: a run that dies still leaves its figures
+                self.samples_out.write(json.dumps(sample.__dict__) + "\n")
+                self.samples_out.flush()
+            if len(self.figures.samples) % 60 == 0:
+                print(
+                    f"show hour {sample.show_h:.2f}: rss {sample.rss_mb:.1f} MB, fds {sample.fds}, "
+                    f"threads {sample.threads}, tasks {sample.tasks}, obs sessions {sample.obs_sessions}",
+                    file=sys.stderr,
+                    flush=True,
+                )
             await asyncio.sleep(SAMPLE_EVERY_S)
 
     def on_show(self, sales: dict[str, Any]) -> Callable[[ShowState], None]:
@@ -759,6 +770,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--samples-out", type=Path, help="also write every sample as JSON lines here")
     args = parser.parse_args()
+    faulthandler.enable()  # a crash in C code (Qt, FFmpeg) still leaves a traceback on stderr
     workdir = Path(tempfile.mkdtemp(prefix="bench-marathon-"))
     app = QApplication.instance() or QApplication([])
     loop = StudioEventLoop(app)
@@ -777,16 +789,16 @@ def main() -> None:
         finally:
             client.disconnect()
         marathon = Marathon(obs, workdir, args.hours, args.speed, args.seed)
+        if args.samples_out:
+            marathon.samples_out = args.samples_out.open("w")
         loop.run_until_complete(marathon.run())
     finally:
         obs.stop()
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
     assert marathon is not None
-    if args.samples_out:
-        with args.samples_out.open("w") as fh:
-            for s in marathon.figures.samples:
-                fh.write(json.dumps(s.__dict__) + "\n")
+    if marathon.samples_out is not None:
+        marathon.samples_out.close()
     print(f"threads left at exit: {[t.name for t in threading.enumerate()]}", file=sys.stderr)
     emit(result_of(marathon, time.monotonic() - started))
 
