@@ -282,7 +282,8 @@ class ShowRecorder:
             live.title = title
         return live
 
-    def _product_of(self, sku: str) -> str:
+    def product_of(self, sku: str) -> str:
+        """The product SKU a product or variant SKU belongs to (itself when unknown)."""
         owner = self._owner.get(sku)
         if owner is not None:
             return owner
@@ -358,7 +359,7 @@ class ShowRecorder:
                 FlashSaleEnded(
                     at=now,
                     sku=old.sku,
-                    product_sku=self._product_of(old.sku),
+                    product_sku=self.product_of(old.sku),
                     reason="ran_out" if ran_out else "stopped",
                 )
             )
@@ -385,7 +386,7 @@ class ShowRecorder:
             FlashSaleStarted(
                 at=now,
                 sku=sale.sku,
-                product_sku=self._product_of(sale.sku),
+                product_sku=self.product_of(sale.sku),
                 deal_price=sale.deal_price,
                 currency=sale.currency,
                 duration_s=sale.duration_s,
@@ -463,7 +464,7 @@ class ShowRecorder:
             self._chat_total += 1
             sku = message.product_sku
             if sku is not None:
-                product_sku = self._product_of(sku)
+                product_sku = self.product_of(sku)
                 live = self._live(product_sku)
                 self._mentions[(minute, product_sku)] += 1
                 live.mentions += 1
