@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -552,12 +553,15 @@ def write_csv(report: ShowReport, folder: Path) -> tuple[Path, ...]:
 # -- HTML -------------------------------------------------------------------------------------------------
 
 
+_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
+
+
 def _svg(figure: Any) -> str:
     buffer = io.StringIO()
     figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
     text = buffer.getvalue()
-    # Inline in HTML: drop the XML prolog and DOCTYPE, keep the <svg> element.
-    return text[text.index("<svg") :]
+    # Inline in HTML: drop the XML prolog, the DOCTYPE and the RDF metadata; keep the drawing.
+    return _METADATA.sub("", text[text.index("<svg") :])
 
 
 def render_plots(report: ShowReport) -> dict[str, str]:

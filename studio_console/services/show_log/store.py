@@ -346,6 +346,7 @@ class SqliteShowStore:
 
     def _run(self) -> None:
         next_attempt = 0.0
+        first_failure = False
         while True:
             with self._cond:
                 while not self._stopping:
@@ -384,6 +385,7 @@ class SqliteShowStore:
                     if len(self._pending) > self.max_pending_rows:
                         self._drop_oldest()
                     recovered = False
+                    first_failure = self._failing != error
                     self._failing = error
                     next_attempt = time.monotonic() + self.retry_s
                     problem = self._problem_sentence(error)
@@ -392,7 +394,8 @@ class SqliteShowStore:
                         return
                 self._cond.notify_all()
             if error is not None:
-                log.warning("%s", problem)
+                # Retries repeat every retry_s: the log gets the first failure, the listener every count.
+                log.log(logging.WARNING if first_failure else logging.DEBUG, "%s", problem)
                 self._tell(problem)
             elif recovered:
                 log.info("show log writes succeed again")
