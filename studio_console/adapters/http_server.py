@@ -8,10 +8,11 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -56,6 +57,8 @@ class Request:
     headers: dict[str, str]
     body: bytes
     query: str = ""
+    # Values of the ``{name}`` segments of the route that matched.
+    params: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         if not self.body:
@@ -109,6 +112,8 @@ class JsonHttpServer:
         self.port = port
         self._token = token.encode()
         self._routes: dict[tuple[str, str], Handler] = {}
+        # Routes with ``{name}`` segments (``/shows/{show_id}/report``): (method, pattern, template, handler).
+        self._patterns: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
 
@@ -116,7 +121,28 @@ class JsonHttpServer:
         self._token = token.encode()
 
     def route(self, method: str, path: str, handler: Handler) -> None:
+        """Answer ``method path``; a ``{name}`` segment matches one path segment, in ``request.params``."""
+        if "{" in path:
+            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+            self._patterns.append((method.upper(), re.compile(f"^{regex}$"), path, handler))
+            return
         self._routes[(method.upper(), path)] = handler
+
+    def _match(self, request: Request) -> tuple[Handler | None, bool]:
+        """The handler for the request, and whether any route has its path (for 405 rather than 404)."""
+        handler = self._routes.get((request.method, request.path))
+        if handler is not None:
+            return handler, True
+        path_known = any(path == request.path for _, path in self._routes)
+        for method, pattern, _, candidate in self._patterns:
+            found = pattern.match(request.path)
+            if found is None:
+                continue
+            path_known = True
+            if method == request.method:
+                request.params = {k: unquote(v) for k, v in found.groupdict().items()}
+                return candidate, True
+        return None, path_known
 
     @property
     def bound_port(self) -> int | None:
@@ -167,9 +193,9 @@ class JsonHttpServer:
             return 400, {"error": "malformed or incomplete HTTP request"}
         if not self._authorised(request.headers.get("authorization", "")):
             return 401, {"error": "missing or wrong token: send 'Authorization: Bearer <token>'"}
-        handler = self._routes.get((request.method, request.path))
+        handler, path_known = self._match(request)
         if handler is None:
-            if any(path == request.path for _, path in self._routes):
+            if path_known:
                 return 405, {"error": f"{request.method} is not allowed on {request.path}"}
             return 404, {"error": f"no endpoint {request.path}"}
         try:

@@ -204,11 +204,13 @@ class ShowLog:
             raise ShowLogError(f"The show {self._status.open_show.title!r} is already running")
         loop = asyncio.get_running_loop()
         show = self._status.resumable
-        if show is None or (show_id is not None and show.show_id != show_id):
-            show = await loop.run_in_executor(None, self.store.show, show_id) if show_id else None
-            if show is None:
-                show = await self.find_resumable_async()
-        if show is None or not show.is_open:
+        if show_id is not None and (show is None or show.show_id != show_id):
+            show = await loop.run_in_executor(None, self.store.show, show_id)
+            if show is None or not show.is_open:
+                raise ShowLogError(f"There is no open show with the id {show_id!r} to resume")
+        elif show is None:
+            show = await self.find_resumable_async()
+        if show is None:
             raise ShowLogError("There is no show to resume")
         checkpoint = await loop.run_in_executor(None, self.store.checkpoint, show.show_id)
         now = self._clock()
