@@ -255,3 +255,43 @@ class ShowCheckpoint(_Frozen):
     stock: dict[str, int | None] = Field(default_factory=dict)
     flash_sale: FlashSaleCheckpoint | None = None
     cue: CueCheckpoint | None = None
+
+
+# -- what the UI and the remote API show -----------------------------------------------------------
+
+
+class ShowLogStatus(_Frozen):
+    # The show being recorded now.
+    open_show: ShowInfo | None = None
+    # A show left open by a crash, offered for resuming (None once resumed, ended or replaced).
+    resumable: ShowInfo | None = None
+    # The last write failure in one sentence (None when all is well).
+    problem: str | None = None
+
+
+class ProductLive(_Frozen):
+    """Live numbers of one product during the open show."""
+
+    product_sku: str
+    title: str
+    seconds_on_air: float = 0.0
+    times_pinned: int = 0
+    questions: int = 0
+    mentions: int = 0
+    stock_at_start: int | None = None
+    stock_now: int | None = None
+
+    @property
+    def stock_moved(self) -> int | None:
+        if self.stock_at_start is None or self.stock_now is None:
+            return None
+        return self.stock_at_start - self.stock_now
+
+
+class LiveNumbers(_Frozen):
+    show_id: str
+    on_air: ProductLive | None = None
+    products: tuple[ProductLive, ...] = ()
+    # (wall-clock time, viewers summed over platforms), oldest first.
+    viewers: tuple[tuple[float, int], ...] = ()
+    chat_messages: int = 0

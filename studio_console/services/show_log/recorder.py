@@ -30,10 +30,12 @@ from studio_console.domain.show_record import (
     FlashSaleCheckpoint,
     FlashSaleEnded,
     FlashSaleStarted,
+    LiveNumbers,
     ObsDisconnected,
     ObsResynced,
     PriceChanged,
     ProductChatMinute,
+    ProductLive,
     ProductPinned,
     ProductUnpinned,
     SceneChanged,
@@ -108,8 +110,8 @@ class _Sale:
 
 
 @dataclass
-class ProductLive:
-    """Live numbers of one product during the open show."""
+class _Tally:
+    """What the recorder counts per product while the show is open."""
 
     product_sku: str
     title: str
@@ -119,22 +121,6 @@ class ProductLive:
     mentions: int = 0
     stock_at_start: int | None = None
     stock_now: int | None = None
-
-    @property
-    def stock_moved(self) -> int | None:
-        if self.stock_at_start is None or self.stock_now is None:
-            return None
-        return self.stock_at_start - self.stock_now
-
-
-@dataclass(frozen=True)
-class LiveNumbers:
-    show_id: str
-    on_air: ProductLive | None
-    products: tuple[ProductLive, ...]
-    # (wall-clock time, viewers summed over platforms), oldest first.
-    viewers: tuple[tuple[float, int], ...]
-    chat_messages: int
 
 
 class ShowRecorder:
@@ -182,7 +168,7 @@ class ShowRecorder:
         self._chat_counts: Counter[tuple[float, str]] = Counter()
         self._questions: Counter[tuple[float, str]] = Counter()
         self._mentions: Counter[tuple[float, str]] = Counter()
-        self._products: dict[str, ProductLive] = {}
+        self._products: dict[str, _Tally] = {}
         self._chat_total = 0
         self._featured_id: str | None = None
         self._viewers: dict[str, int] = {}
@@ -274,10 +260,10 @@ class ShowRecorder:
             live.stock_now = product.total_stock
         self._append(StockSnapshot(at=now, items=tuple(items)))
 
-    def _live(self, product_sku: str, title: str | None = None) -> ProductLive:
+    def _live(self, product_sku: str, title: str | None = None) -> _Tally:
         live = self._products.get(product_sku)
         if live is None:
-            live = self._products[product_sku] = ProductLive(product_sku, title or product_sku)
+            live = self._products[product_sku] = _Tally(product_sku, title or product_sku)
         elif title:
             live.title = title
         return live
@@ -622,12 +608,15 @@ class ShowRecorder:
         now = self._clock()
         on_air = None
         products = []
-        for product_sku, live in self._products.items():
-            copy = ProductLive(**vars(live))
-            if product_sku == self._pinned_product and self._pinned_since is not None:
-                copy.seconds_on_air += max(0.0, now - self._pinned_since)
-                on_air = copy
-            products.append(copy)
+        for product_sku, tally in self._products.items():
+            seconds = tally.seconds_on_air
+            is_on_air = product_sku == self._pinned_product and self._pinned_since is not None
+            if is_on_air and self._pinned_since is not None:
+                seconds += max(0.0, now - self._pinned_since)
+            live = ProductLive(**{**vars(tally), "seconds_on_air": seconds})
+            if is_on_air:
+                on_air = live
+            products.append(live)
         return LiveNumbers(
             show_id=self._show_id,
             on_air=on_air,

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from studio_console.domain.show import AtZero
@@ -18,6 +16,7 @@ from studio_console.domain.show_record import (
     ShowCheckpoint,
     ShowEnded,
     ShowInfo,
+    ShowLogStatus,
     ShowResumed,
     ShowStarted,
 )
@@ -51,18 +50,6 @@ class RestorableShow(Protocol):
 
 # Called with the cue to continue when a resumed show had one running (the rundown's hook).
 CueRestorer = Callable[[str, float], None]
-
-
-@dataclass(frozen=True)
-class ShowLogStatus:
-    """What the UI and the remote API show about the show log."""
-
-    # The show being recorded now.
-    open_show: ShowInfo | None = None
-    # A show left open by a crash, offered for resuming (None once resumed, ended or replaced).
-    resumable: ShowInfo | None = None
-    # The last write failure in one sentence (None when all is well).
-    problem: str | None = None
 
 
 class ShowLog:
@@ -106,7 +93,7 @@ class ShowLog:
         return add_listener(self._listeners, listener)
 
     def _set(self, **changes: Any) -> None:
-        status = dataclasses.replace(self._status, **changes)
+        status = self._status.model_copy(update=changes)
         if status == self._status:
             return
         self._status = status
