@@ -23,7 +23,7 @@ from studio_console.domain.show_record import (
 from studio_console.kernel.listeners import add_listener
 from studio_console.services.products.show import SaleToResume
 from studio_console.services.show_log.recorder import ShowRecorder
-from studio_console.services.show_log.report import ShowReport, build_report
+from studio_console.services.show_log.report import ShowReport, build_report, write_csv, write_html
 from studio_console.services.show_log.store import ShowStore
 
 log = logging.getLogger(__name__)
@@ -268,6 +268,16 @@ class ShowLog:
             self.store.product_minutes(show_id),
             now=live_until,
         )
+
+    def export(self, show_id: str, folder: Path) -> tuple[Path, ...]:
+        """Write the show's report to ``folder``: ``report.html`` first, then one CSV per table (blocking)."""
+        report = self.report(show_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        return (write_html(report, folder / "report.html"), *write_csv(report, folder))
+
+    async def export_async(self, show_id: str, folder: Path) -> tuple[Path, ...]:
+        self.recorder.tick()
+        return await asyncio.get_running_loop().run_in_executor(None, self.export, show_id, folder)
 
     async def shows_async(self, limit: int = 200) -> tuple[ShowInfo, ...]:
         return await asyncio.get_running_loop().run_in_executor(None, self.shows, limit)
