@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from PySide6.QtCore import QPointF, QSize, Qt, Signal
+from PySide6.QtCore import QPointF, QSize, Qt, Signal, SignalInstance
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QFrame,
@@ -165,10 +165,10 @@ class ShowLogPanel(QWidget):
         if title and self.status.open_show is None:
             self.start_requested.emit(title)
 
-    def _with_selected(self, signal: Signal) -> None:
+    def _with_selected(self, signal: SignalInstance) -> None:
         item = self.shows_list.currentItem()
         if item is not None:
-            signal.emit(item.data(SHOW_ID_ROLE))  # type: ignore[attr-defined]
+            signal.emit(item.data(SHOW_ID_ROLE))
 
     def set_status(self, status: ShowLogStatus) -> None:
         self.status = status
