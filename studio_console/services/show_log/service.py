@@ -288,6 +288,8 @@ class ShowLog:
         return await asyncio.get_running_loop().run_in_executor(None, self.report, show_id)
 
     def close(self) -> None:
-        """Stop recording without ending the show (quitting mid-show leaves it resumable)."""
+        """Stop recording without ending the show (quitting mid-show leaves it resumable).
+
+        The store stays open: its owner closes it (that commits what is pending).
+        """
         self.recorder.detach()
-        self.store.flush()
