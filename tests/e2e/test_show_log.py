@@ -201,6 +201,18 @@ def prepare_config(root: Path) -> Path:
     return paths.config_dir
 
 
+async def program_frame(obs: RunningObs) -> tuple[Any, Any]:
+    """A screenshot of OBS's program output and the product card's place in it."""
+    session = await connected(obs)
+    try:
+        video = session.snapshot.video
+        assert video is not None
+        rect = card_rect(CardLayout.LOWER_THIRD, video.base_width, video.base_height)
+        return await program_screenshot(session, video.base_width, video.base_height), rect
+    finally:
+        await session.stop()
+
+
 async def connected(obs: RunningObs) -> ObsSession:
     session = ObsSession("127.0.0.1", obs.port, obs.password)
     session.start()
@@ -216,6 +228,7 @@ def test_kill_9_mid_show_then_resume_brings_the_card_sale_queue_and_stock_back(o
     config = prepare_config(tmp_path / "cfg")
     queue = ["POUR-SET", "TOTE-NAT", "HOOP-GLD", "MAT-CORK"]
     with run_app(obs, config, "first") as first:
+        empty, rect = asyncio.run(program_frame(obs))
         assert first.api("POST", "queue", {"skus": queue})[0] == 200
         status, started = first.api("POST", "show/start", {"title": "Crash test"})
         assert status == 201, started
@@ -229,6 +242,8 @@ def test_kill_9_mid_show_then_resume_brings_the_card_sale_queue_and_stock_back(o
         assert status == 200 and sale["flash_sale"]["seconds_left"] == 120
         time.sleep(3.0)  # more than a second: the resume point has caught up
         before = first.state()["products"]
+        on_air_before, _ = asyncio.run(program_frame(obs))
+        assert changed_fraction(empty, on_air_before, rect) > 0.5  # the sale card is on air
         first.process.kill()  # SIGKILL: no shutdown, no flush beyond what the writer committed
         first.process.wait(10)
         killed_at = time.monotonic()
@@ -247,22 +262,14 @@ def test_kill_9_mid_show_then_resume_brings_the_card_sale_queue_and_stock_back(o
         status, stock = second.api("POST", "product/stock", {"sku": "TOTE-NAT", "delta": 0})
         assert (status, stock["stock"]) == (200, 2)  # 4 in the catalog, 2 sold before the kill
 
-        async def picture() -> None:
-            # OBS's program output shows the card, and the countdown moves on.
-            session = await connected(obs)
-            try:
-                video = session.snapshot.video
-                assert video is not None
-                rect = card_rect(CardLayout.LOWER_THIRD, video.base_width, video.base_height)
-                frames = []
-                for _ in range(2):
-                    frames.append(await program_screenshot(session, video.base_width, video.base_height))
-                    await asyncio.sleep(1.2)
-                assert changed_fraction(frames[0], frames[1], rect) > 0.0
-            finally:
-                await session.stop()
-
-        asyncio.run(picture())
+        # OBS's program output shows the same card (only the countdown's digits differ) and it counts on.
+        first_frame, _ = asyncio.run(program_frame(obs))
+        time.sleep(1.2)
+        second_frame, _ = asyncio.run(program_frame(obs))
+        same = changed_fraction(on_air_before, first_frame, rect)
+        print(f"card area changed between before the kill and after the resume: {same:.3f}")
+        assert changed_fraction(empty, first_frame, rect) > 0.5 and same < 0.15
+        assert changed_fraction(first_frame, second_frame, rect) > 0.0
         time.sleep(1.0)
         assert second.api("POST", "product/unpin")[0] == 200
         assert second.api("POST", "show/end", {})[0] == 200
