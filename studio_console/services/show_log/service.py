@@ -252,6 +252,8 @@ class ShowLog:
     # -- past shows -------------------------------------------------------------------------------------
 
     def shows(self, limit: int = 200) -> tuple[ShowInfo, ...]:
+        """Past shows, newest first (blocking); what was just started or ended is in the list."""
+        self.store.flush(timeout=2.0)
         return self.store.shows(limit)
 
     def report(self, show_id: str) -> ShowReport:
