@@ -622,7 +622,7 @@ def render_plots(report: ShowReport) -> dict[str, str]:
 
 
 _STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+body { font-family: sans-serif; margin: 2em auto; padding: 0 1.5em; max-width: 60em; color: #222; }
 h1 { margin-bottom: 0.1em; } .sub { color: #666; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.25em 0.7em; text-align: left; }
