@@ -244,3 +244,15 @@ def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(ShowStoreError, match="cannot be created"):
         SqliteShowStore(blocker / "sub" / "shows.sqlite3")
+
+
+def test_a_touch_moves_only_the_resume_points_time(store: SqliteShowStore) -> None:
+    store.touch_checkpoint("s1", 5.0)  # no resume point yet: nothing to move
+    assert store.flush() and store.checkpoint("s1") is None
+    store.put_checkpoint("s1", ShowCheckpoint(at=10.0, pinned_sku="MUG"))
+    store.touch_checkpoint("s1", 11.0)
+    assert store.flush()
+    store.touch_checkpoint("s1", 9.0)  # an older time never moves it back
+    assert store.flush()
+    checkpoint = store.checkpoint("s1")
+    assert checkpoint is not None and (checkpoint.at, checkpoint.pinned_sku) == (11.0, "MUG")

@@ -581,7 +581,8 @@ class ShowRecorder:
         now = self._clock()
         for platform in self._viewers:
             self._sample_viewers(now, platform)
-        self.checkpoint()
+        # Every change rewrote the resume point when it happened; the tick only says "still alive".
+        self.store.touch_checkpoint(show_id, now)
 
     def _schedule_tick(self) -> None:
         try:
@@ -602,15 +603,17 @@ class ShowRecorder:
     # -- live numbers --------------------------------------------------------------------------------
 
     def live(self) -> LiveNumbers | None:
-        """The open show's numbers now (per product, the one on air, viewers over time)."""
+        """The open show's numbers now: the product on air, those pinned, named or sold, viewers over time."""
         if self._show_id is None:
             return None
         now = self._clock()
         on_air = None
         products = []
         for product_sku, tally in self._products.items():
-            seconds = tally.seconds_on_air
             is_on_air = product_sku == self._pinned_product and self._pinned_since is not None
+            if not (is_on_air or tally.times_pinned or tally.mentions or tally.stock_now != tally.stock_at_start):
+                continue  # a big catalog's untouched products cost nothing here
+            seconds = tally.seconds_on_air
             if is_on_air and self._pinned_since is not None:
                 seconds += max(0.0, now - self._pinned_since)
             live = ProductLive(**{**vars(tally), "seconds_on_air": seconds})

@@ -75,6 +75,10 @@ class ShowStore(Protocol):
         """Replace the show's resume point (only the latest one matters)."""
         ...
 
+    def touch_checkpoint(self, show_id: str, at: float) -> None:
+        """The app is alive at ``at`` and nothing changed: only the resume point's time moves."""
+        ...
+
     def flush(self, timeout: float = 5.0) -> bool:
         """Block until everything written so far is committed; False on timeout or while writes fail."""
         ...
@@ -193,6 +197,7 @@ _ADD_PRODUCT_CHAT = (
     "questions = questions + excluded.questions, mentions = mentions + excluded.mentions"
 )
 _PUT_CHECKPOINT = "INSERT OR REPLACE INTO checkpoints (show_id, at, data) VALUES (?, ?, ?)"
+_TOUCH_CHECKPOINT = "UPDATE checkpoints SET at = max(at, ?) WHERE show_id = ?"
 
 
 class SqliteShowStore:
@@ -316,6 +321,10 @@ class SqliteShowStore:
 
     def put_checkpoint(self, show_id: str, checkpoint: ShowCheckpoint) -> None:
         self._put(_PUT_CHECKPOINT, (show_id, checkpoint.at, checkpoint.model_dump_json()), key=("checkpoint", show_id))
+
+    def touch_checkpoint(self, show_id: str, at: float) -> None:
+        # Its own key: a newer touch replaces an older one, and it never replaces a pending full write.
+        self._put(_TOUCH_CHECKPOINT, (at, show_id), key=("touch", show_id))
 
     def flush(self, timeout: float = 5.0) -> bool:
         deadline = time.monotonic() + timeout
@@ -507,11 +516,12 @@ class SqliteShowStore:
         )
 
     def checkpoint(self, show_id: str) -> ShowCheckpoint | None:
-        rows = self._read("SELECT data FROM checkpoints WHERE show_id = ?", (show_id,))
+        rows = self._read("SELECT at, data FROM checkpoints WHERE show_id = ?", (show_id,))
         if not rows:
             return None
+        at, data = rows[0]
         try:
-            return ShowCheckpoint.model_validate_json(str(rows[0][0]))
+            return ShowCheckpoint.model_validate_json(str(data)).model_copy(update={"at": float(at)})  # type: ignore[arg-type]
         except ValueError as exc:
             log.warning("show log %s: the resume point of show %s is unreadable: %s", self.path, show_id, exc)
             return None
