@@ -115,3 +115,23 @@ def serve_pictures() -> Iterator[PictureServer]:
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+@functools.cache
+def photo_jpeg(side: int = 600) -> bytes:
+    """A photo-sized JPEG (noise does not compress: ~a real product shot's size)."""
+    out = io.BytesIO()
+    Image.effect_noise((side, side), 64).convert("RGB").save(out, format="JPEG", quality=85)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    # A separate process for benchmarks, so the server's work does not count as the client's loop lag.
+    import sys
+
+    with serve_pictures() as running:
+        running.pictures.update(
+            {f"/p/{i}.jpg": photo_jpeg() for i in range(int(sys.argv[1]) if len(sys.argv) > 1 else 0)}
+        )
+        print(running.port, flush=True)
+        sys.stdin.read()
