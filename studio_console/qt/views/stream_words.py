@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from studio_console.domain.obs_state import OutputPhase
-from studio_console.domain.stream import OutputStatus
+from typing import TYPE_CHECKING
+
+from studio_console.domain.obs_status import OutputPhase
+
+if TYPE_CHECKING:
+    from studio_console.domain.stream import OutputStatus
 
 LIVE_COLOUR = "#d32f2f"
 REHEARSAL_COLOUR = "#1565c0"
