@@ -240,3 +240,27 @@ def test_the_keeper_saves_the_pictures_and_the_card_shows_the_file(
     card_path, saved_image = loop.run_until_complete(go())
     assert card_path is not None and Path(card_path).parent == tmp_path / "pictures"
     assert saved_image == card_path
+
+
+def test_the_card_renderer_draws_the_downloaded_picture(
+    loop: asyncio.AbstractEventLoop, server: PictureServer, tmp_path: Path
+) -> None:
+    from studio_console.domain.card import card_for
+    from studio_console.render.card_renderer import CardRenderer
+
+    green = (10, 200, 30)
+    server.pictures["/shop/green.png"] = png_bytes(green, (300, 300))
+    url = server.url("/shop/green.png")
+    holder = HeldCatalog(Catalog(products=(product("TEE", url),)))
+    before = holder.catalog.product("TEE")
+    run_import(loop, holder, fetcher(tmp_path))
+    after = holder.catalog.product("TEE")
+    assert before is not None and after is not None
+
+    def green_pixels(item: Product) -> int:
+        card, _ = CardRenderer().render_card(card_for(item, item.variants[0]), 1280, 720)
+        rgb = card.convert("RGB")
+        return sum(1 for pixel in rgb.getdata() if all(abs(a - b) < 12 for a, b in zip(pixel, green, strict=True)))
+
+    assert green_pixels(before) == 0  # a URL: the lettered tile
+    assert green_pixels(after) > 1000
