@@ -74,10 +74,11 @@ def wait_gone(pids: set[int], timeout_s: float = 15) -> set[int]:
     return {pid for pid in pids if alive(pid)}
 
 
-def test_kill_9_of_the_app_leaves_no_obs(xvfb: VirtualDisplay, tmp_path: Path) -> None:
-    # The app's window on the session's Xvfb; OBS on its own Xvfb, which must go too.
+@pytest.mark.parametrize("mode", ["window", "headless"])
+def test_kill_9_of_the_app_leaves_no_obs(xvfb: VirtualDisplay, tmp_path: Path, mode: str) -> None:
+    # The app's window on the session's Xvfb (or no window: --headless); OBS on its own Xvfb, which must go too.
     env = {**os.environ, "STUDIO_CONSOLE_OBS_HEADLESS": "1", "DISPLAY": xvfb.display, "QT_QPA_PLATFORM": "xcb"}
-    app, lines = start_demo(tmp_path, env)
+    app, lines = start_demo(tmp_path, env, *(["--headless"] if mode == "headless" else []))
     seen: list[str] = []
     children: set[int] = set()
     try:
