@@ -8,6 +8,7 @@ import hashlib
 import io
 import logging
 import ssl
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,6 +151,7 @@ class PictureFetcher:
         self.cache = cache
         self.max_bytes = max_bytes
         self.total_timeout_s = total_timeout_s
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout_s, connect=connect_timeout_s),
@@ -197,6 +199,7 @@ class PictureFetcher:
                     if size > self.max_bytes:
                         raise PictureError(f"too large (more than {self._limit_text})")
                     chunks.append(chunk)
+                    await asyncio.sleep(0)  # buffered chunks would otherwise be read in one go
         except httpx.TimeoutException:
             raise PictureError("the server did not answer in time") from None
         except httpx.TooManyRedirects:
@@ -299,6 +302,7 @@ class ProductPictures:
         self._found: dict[str, str] = {}  # fetched, not yet written into the catalog
         self._local: dict[str, str] = {}  # every URL fetched this session -> its file
         self._tasks: set[asyncio.Task[None]] = set()
+        self._queue: deque[tuple[str, list[tuple[str, str]]]] = deque()
         self._flush_task: asyncio.Task[None] | None = None
         self._done = 0
         self._total = 0
@@ -373,13 +377,21 @@ class ProductPictures:
             self._done = self._total = self._failed_now = 0
         self._total += len(new)
         self._idle.clear()
-        loop = asyncio.get_running_loop()
         for url, owners in new:
             self._seen.add(url)
-            task = loop.create_task(self._fetch_one(url, owners), name="product-picture")
+            self._queue.append((url, owners))
+        # A few workers take URLs from the queue: 500 pictures never mean 500 tasks at once.
+        loop = asyncio.get_running_loop()
+        while len(self._tasks) < min(self.fetcher.concurrency, len(self._queue)):
+            task = loop.create_task(self._work(), name="product-pictures")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         self._tell_progress()
+
+    async def _work(self) -> None:
+        while self._queue:
+            url, owners = self._queue.popleft()
+            await self._fetch_one(url, owners)
 
     async def _fetch_one(self, url: str, owners: list[tuple[str, str]]) -> None:
         try:
@@ -425,7 +437,7 @@ class ProductPictures:
         self._maybe_idle()
 
     def _maybe_idle(self) -> None:
-        busy = self._tasks - {asyncio.current_task()}
+        busy = bool(self._queue) or bool(self._tasks - {asyncio.current_task()})
         flushing = self._flush_task is not None and not self._flush_task.done()
         if not busy and not self._found and (not flushing or self._flush_task is asyncio.current_task()):
             self._idle.set()
