@@ -446,3 +446,9 @@ class ProductPictures:
         progress = self.progress
         for listener in list(self._progress_listeners):
             listener(progress)
+
+
+def product_pictures(show: CatalogHolder, data_dir: Path) -> ProductPictures:
+    """The pictures service as the app uses it: files under ``data_dir/pictures`` (kept, unlike a cache
+    folder the system may empty, because the saved catalog points at them)."""
+    return ProductPictures(show, PictureFetcher(PictureCache(data_dir / "pictures")))
