@@ -69,6 +69,7 @@ class ChatSourcesDialog(QDialog):
     def __init__(self, sources: list[ChatSourceConfig], secrets: SecretStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Chat sources")
+        self.setMinimumWidth(460)
         self._sources = list(sources)
         self._secrets = secrets
         twitch, youtube, tiktok = (_first(sources, kind) for kind in (TWITCH, YOUTUBE, TIKTOK))

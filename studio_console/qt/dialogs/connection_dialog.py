@@ -57,6 +57,7 @@ class ConnectionDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Connect to OBS")
+        self.setMinimumWidth(460)
         self._obs = obs
         self._secrets = secrets
         self._prober = prober

@@ -99,6 +99,7 @@ class ModerationDialog(QDialog):
     def __init__(self, rules: ChatRules, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Blocked words and users")
+        self.setMinimumWidth(460)
         self._rules = rules
         explain = QLabel(
             "Messages with a blocked word, or from a blocked user, are hidden in this app and never put "

@@ -50,6 +50,7 @@ class RemoteControlDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Remote control")
+        self.setMinimumWidth(460)
         self._remote = remote
         self._secrets = secrets
         self._stored_token = secrets.get(REMOTE_TOKEN) or ""
