@@ -21,9 +21,11 @@ from studio_console import APP_NAME, __version__
 from studio_console.domain.obs_status import ConnectionStatus, OutputPhase
 from studio_console.qt.plain_text import plain_label
 from studio_console.qt.views.log_panel import LogPanel
+from studio_console.qt.views.stream_words import is_rehearsal, phase_colour, phase_word
 
 if TYPE_CHECKING:
     from studio_console.domain.obs_state import ObsSnapshot
+    from studio_console.domain.stream import OutputStatus
 
 _STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",
@@ -107,6 +109,8 @@ class MainWindow(QMainWindow):
         self.docks["Chat"].raise_()
         self.resizeDocks([self.docks["Products"], self.docks["Log"]], [900, 380], Qt.Orientation.Horizontal)
         self._build_menus()
+        self._rehearsal = False
+        self._last_snap: ObsSnapshot | None = None
         self._build_status_bar()
 
     def add_dock(
@@ -203,14 +207,23 @@ class MainWindow(QMainWindow):
         self.connection_label.setText(conn.message)
         colour = _STATUS_COLOURS.get(conn.status, "#c62828")
         self.connection_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self._last_snap = snap
         parts = []
         if snap.stream.phase is not OutputPhase.STOPPED:
-            parts.append(f"Stream: {snap.stream.phase.value.upper()}")
+            parts.append(f"Stream: {phase_word(snap.stream.phase, self._rehearsal)}")
         if snap.record.phase is not OutputPhase.STOPPED:
             parts.append(f"Rec: {snap.record.phase.value.upper()}")
         if snap.stats is not None:
             parts.append(f"{snap.stats.active_fps:.0f} fps  CPU {snap.stats.cpu_usage:.0f}%")
         self.output_label.setText("   ".join(parts))
+        colour = phase_colour(snap.stream.phase, self._rehearsal, snap.stream.active)
+        self.output_label.setStyleSheet(f"color: {colour};" if colour else "")
+
+    def show_output_status(self, status: OutputStatus) -> None:
+        """The go-live service's view of the stream: a rehearsal reads REHEARSAL in the status bar, never LIVE."""
+        self._rehearsal = is_rehearsal(status)
+        if self._last_snap is not None:
+            self.show_obs_state(self._last_snap)
 
     def restore_layout(self, geometry_b64: str, state_b64: str) -> None:
         if geometry_b64:
