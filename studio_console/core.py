@@ -346,6 +346,8 @@ class StudioCore:
         show_log = ShowLog(store, recorder, show)
         store.on_problem = show_log.store_problem  # from the writer thread; posted to the loop
         self._unsubscribe.append(show_log.subscribe(self._on_show_log))
+        if self.golive is not None:
+            self._unsubscribe.append(self.golive.subscribe(show_log.on_output))  # live: a show starts
         resumable = await show_log.find_resumable_async()
         if resumable is not None:
             self._notice(

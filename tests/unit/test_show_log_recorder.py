@@ -18,6 +18,7 @@ from studio_console.domain.chat import ChatKind
 from studio_console.domain.obs_state import ConnectionState, ConnectionStatus, OutputPhase
 from studio_console.domain.show import AtZero
 from studio_console.domain.show_record import ShowStarted
+from studio_console.domain.stream import OutputStatus
 from studio_console.services.chat.hub import ChatHub
 from studio_console.services.golive.service import GoLiveService
 from studio_console.services.products.keeper import short_code_lookup
@@ -373,6 +374,27 @@ def test_a_write_failure_reported_from_the_writer_thread_reaches_the_status_on_t
         assert seen == ["The show log cannot be written (disk full)"]
         rig.log.store_problem(None)
         assert rig.log.status.problem is None
+        await rig.close()
+
+    run(scenario)
+
+
+def test_going_live_to_a_real_audience_starts_a_show_and_a_rehearsal_does_not(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        rig = Rig(tmp_path / "shows.sqlite3")
+        rehearsal = OutputStatus(phase=OutputPhase.LIVE, active_destination="Local test server")
+        rig.log.on_output(OutputStatus(phase=OutputPhase.STARTING))
+        rig.log.on_output(rehearsal)
+        assert rig.log.open_show is None
+        rig.log.on_output(OutputStatus(phase=OutputPhase.STOPPED))
+        live = OutputStatus(phase=OutputPhase.LIVE, active_destination="YouTube", active_is_real_audience=True)
+        rig.log.on_output(live)
+        show = rig.log.open_show
+        assert show is not None and show.title.startswith("Live on YouTube, ")
+        rig.log.on_output(live)  # still live: no second show
+        rig.log.end()
+        rig.log.on_output(live)  # ended while live: the producer's choice holds until the next go-live
+        assert rig.log.open_show is None
         await rig.close()
 
     run(scenario)

@@ -8,9 +8,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.show import AtZero
 from studio_console.domain.show_record import (
     FlashSaleEnded,
@@ -21,6 +23,7 @@ from studio_console.domain.show_record import (
     ShowResumed,
     ShowStarted,
 )
+from studio_console.domain.stream import OutputStatus
 from studio_console.kernel.listeners import add_listener
 from studio_console.services.products.show import SaleToResume
 from studio_console.services.show_log.recorder import ShowRecorder
@@ -78,6 +81,7 @@ class ShowLog:
         self._status = ShowLogStatus()
         self._listeners: list[Callable[[ShowLogStatus], None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._last_phase: OutputPhase | None = None
         self._capture_loop()
 
     # -- status -------------------------------------------------------------------------------------
@@ -168,6 +172,21 @@ class ShowLog:
         self._set(open_show=show, resumable=None)
         log.info("show %s started: %s", show.show_id, show.title)
         return show
+
+    def on_output(self, status: OutputStatus) -> None:
+        """The go-live service's listener: going live to a real audience starts a show if none is open.
+
+        A rehearsal (the local test server) starts none, nor does going live while a crashed show waits
+        to be resumed: the producer decides about that one first.
+        """
+        went_live = status.phase is OutputPhase.LIVE and self._last_phase is not OutputPhase.LIVE
+        self._last_phase = status.phase
+        if not went_live or not status.active_is_real_audience:
+            return
+        if self._status.open_show is not None or self._status.resumable is not None:
+            return
+        where = status.active_destination or "the stream"
+        self.start(f"Live on {where}, {datetime.fromtimestamp(self._clock()):%Y-%m-%d %H:%M}")
 
     def end(self) -> ShowInfo:
         """End the open show; its report can be made at once."""
