@@ -149,6 +149,8 @@ class ViewerSample(_Event):
     kind: Literal["viewer_sample"] = "viewer_sample"
     platform: str
     viewers: int
+    # The chat source that reported it: two channels on one platform count separately.
+    source: str = ""
 
 
 class StreamStateChanged(_Event):

@@ -19,8 +19,10 @@ from studio_console.domain.obs_state import ConnectionState, ConnectionStatus, O
 from studio_console.domain.show import AtZero
 from studio_console.domain.show_record import ShowStarted
 from studio_console.domain.stream import OutputStatus
+from studio_console.obs.errors import ObsNotConnected
 from studio_console.services.chat.hub import ChatHub
 from studio_console.services.golive.service import GoLiveService
+from studio_console.services.overlay.scene import OverlayChange
 from studio_console.services.products.keeper import short_code_lookup
 from studio_console.services.products.show import ProductShow, SaleToResume
 from studio_console.services.show_log.recorder import ShowRecorder
@@ -398,3 +400,32 @@ def test_going_live_to_a_real_audience_starts_a_show_and_a_rehearsal_does_not(tm
         await rig.close()
 
     run(scenario)
+
+
+def test_resuming_while_obs_is_away_restores_the_show_and_the_card_follows_obs_back(tmp_path: Path) -> None:
+    path = tmp_path / "shows.sqlite3"
+
+    async def before() -> None:
+        rig = Rig(path)
+        rig.log.start("OBS away")
+        await rig.show.pin("CAP")
+        rig.recorder.tick()
+        assert rig.store.flush()
+        await rig.close()
+
+    async def after() -> None:
+        rig = Rig(path, now=START + 20)
+        rig.overlay.fail = ObsNotConnected("OBS is not connected")
+        rig.log.find_resumable()
+        await rig.log.resume()  # does not fail: the state is back, OBS is not
+        assert rig.show.state.pinned_sku == "CAP" and not rig.show.state.on_air
+        assert rig.log.open_show is not None
+        rig.overlay.fail = None
+        rig.overlay.announce(OverlayChange.RECONNECTED)
+        await settle()
+        assert rig.show.state.on_air and rig.overlay.last["sku"] == "CAP"
+        rig.log.end()
+        await rig.close()
+
+    run(before)
+    run(after)

@@ -413,7 +413,8 @@ class ProductShow:
     ) -> tuple[str, ...]:
         """Put the show back as it was before a crash; returns the SKUs skipped as no longer in the catalog.
 
-        The card is pushed again whatever OBS shows now (OBS may have kept, lost or changed it).
+        The card is pushed again whatever OBS shows now (OBS may have kept, lost or changed it); when
+        OBS is away the state is restored all the same and the card follows once OBS is back.
         """
         skipped: list[str] = []
         catalog = self._catalog
@@ -451,7 +452,7 @@ class ProductShow:
         self._on_air_known = False
         self._catalog_changed()
         self._publish()
-        await self._push()
+        await self._push_quietly()
         return tuple(dict.fromkeys(skipped))
 
     # -- on air ----------------------------------------------------------------------------------

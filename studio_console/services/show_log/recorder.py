@@ -171,8 +171,9 @@ class ShowRecorder:
         self._products: dict[str, _Tally] = {}
         self._chat_total = 0
         self._featured_id: str | None = None
-        self._viewers: dict[str, int] = {}
-        self._viewer_written: dict[str, tuple[float, int]] = {}
+        # Latest viewer count per (platform, chat source), and the last one written of each.
+        self._viewers: dict[tuple[str, str], int] = {}
+        self._viewer_written: dict[tuple[str, str], tuple[float, int]] = {}
         self._viewer_curve: deque[tuple[float, int]] = deque(maxlen=LIVE_VIEWER_POINTS)
         self._scene: str | None = None
         self._obs_connected: bool | None = None
@@ -458,16 +459,17 @@ class ShowRecorder:
                     self._questions[(minute, product_sku)] += 1
                     live.questions += 1
         elif kind is ChatKind.VIEWER_COUNT and message.viewer_count is not None:
-            self._viewers[message.platform] = message.viewer_count
-            self._sample_viewers(self._clock(), message.platform)
+            key = (message.platform, message.source_id)
+            self._viewers[key] = message.viewer_count
+            self._sample_viewers(self._clock(), key)
 
-    def _sample_viewers(self, now: float, platform: str) -> None:
-        count = self._viewers[platform]
-        last = self._viewer_written.get(platform)
+    def _sample_viewers(self, now: float, key: tuple[str, str]) -> None:
+        count = self._viewers[key]
+        last = self._viewer_written.get(key)
         if last is not None and (last[1] == count or now - last[0] < self.viewer_sample_s):
             return  # the tick writes the latest count once the interval has passed
-        self._viewer_written[platform] = (now, count)
-        self._append(ViewerSample(at=now, platform=platform, viewers=count))
+        self._viewer_written[key] = (now, count)
+        self._append(ViewerSample(at=now, platform=key[0], source=key[1], viewers=count))
         self._viewer_curve.append((now, sum(self._viewers.values())))
 
     def _on_chat_snapshot(self, snapshot: ChatHubSnapshot) -> None:
@@ -579,8 +581,8 @@ class ShowRecorder:
                 ),
             )
         now = self._clock()
-        for platform in self._viewers:
-            self._sample_viewers(now, platform)
+        for key in self._viewers:
+            self._sample_viewers(now, key)
         # Every change rewrote the resume point when it happened; the tick only says "still alive".
         self.store.touch_checkpoint(show_id, now)
 

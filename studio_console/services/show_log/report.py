@@ -219,7 +219,7 @@ def build_report(
     sale_rows: list[FlashSaleReport] = []
     cues: dict[str, CueStarted] = {}
     cue_rows: list[CueReport] = []
-    latest_viewers: dict[str, int] = {}
+    latest_viewers: dict[tuple[str, str], int] = {}
     viewer_points: list[ViewerPoint] = []
     disconnect_at: float | None = None
     disconnects: list[Disconnect] = []
@@ -289,7 +289,7 @@ def build_report(
             if cue is not None:
                 cue_rows.append(_cue_row(cue, event.at))
         elif isinstance(event, ViewerSample):
-            latest_viewers[event.platform] = event.viewers
+            latest_viewers[(event.platform, event.source)] = event.viewers
             viewer_points.append(ViewerPoint(at=event.at, viewers=sum(latest_viewers.values())))
         elif isinstance(event, StreamHealthSample):
             result["stream_health"].append(
