@@ -219,3 +219,12 @@ def test_the_html_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         colours = rgb.getcolors(maxcolors=1 << 20) or []
         assert len(colours) > 50
         assert any(abs(r - 31) < 12 and abs(g - 119) < 12 and abs(b - 180) < 12 for _, (r, g, b) in colours)
+
+
+def test_dollar_signs_in_product_titles_are_drawn_as_written() -> None:
+    show = ShowInfo(show_id="s", title="T", started_at=T0, ended_at=T0 + 60)
+    title = "Tee, now $5 (was $8)"  # two dollar signs: matplotlib would draw "5 (was " as a formula
+    report = build_report(show, [pinned(0, "TEE", title=title), unpinned(30, "TEE")])
+    page = render_html(report)
+    assert "<td>Tee, now $5 (was $8)</td>" in page  # the products table
+    assert ">Tee, now $5 (was $8)</text>" in page  # the plot's label: plain text, not a formula

@@ -604,7 +604,7 @@ def render_plots(report: ShowReport) -> dict[str, str]:
         if on_air:
             fig = Figure(figsize=(7, 0.5 + 0.3 * len(on_air)))
             ax = fig.subplots()
-            ax.barh([p.title[:40] for p in on_air], [p.seconds_on_air / 60 for p in on_air])
+            ax.barh([_plot_label(p.title) for p in on_air], [p.seconds_on_air / 60 for p in on_air])
             ax.invert_yaxis()
             ax.set_xlabel("minutes on air")
             plots["time_on_air"] = _svg(fig)
@@ -619,6 +619,12 @@ def render_plots(report: ShowReport) -> dict[str, str]:
             ax.set_ylabel("chat messages / min")
             plots["chat"] = _svg(fig)
     return plots
+
+
+def _plot_label(text: str, limit: int = 40) -> str:
+    """Text for a matplotlib label, shown as written: ``$`` would start mathtext ("$5 tee" must not)."""
+    short = text if len(text) <= limit else text[: limit - 1] + "…"
+    return short.replace("$", r"\$")
 
 
 _STYLE = """
