@@ -59,6 +59,9 @@ class MainWindow(QMainWindow):
         remote_info_requested(): show the remote-control API's address and token.
         shortcuts_edit_requested(): the producer wants to change keyboard shortcuts.
         card_scenes_requested(): the producer wants to choose the scenes that show cards.
+        connection_requested(): the producer wants to set OBS's address and password (OBS > Connection…).
+        chat_sources_requested(): the producer wants to set the chat channels (Tools > Chat sources…).
+        moderation_requested(): the producer wants to edit blocked words and users.
     """
 
     reconnect_requested = Signal()
@@ -68,6 +71,9 @@ class MainWindow(QMainWindow):
     remote_info_requested = Signal()
     shortcuts_edit_requested = Signal()
     card_scenes_requested = Signal()
+    connection_requested = Signal()
+    chat_sources_requested = Signal()
+    moderation_requested = Signal()
 
     DOCKS = ("Scenes", "Products", "Chat", "Output", "Log")
 
@@ -112,6 +118,7 @@ class MainWindow(QMainWindow):
         self._rehearsal = False
         self._last_snap: ObsSnapshot | None = None
         self._build_status_bar()
+        self.remember_default_layout()  # before any saved layout is restored
 
     def add_dock(
         self, name: str, widget: QWidget, area: Qt.DockWidgetArea, tabify_with: str | None = None
@@ -150,6 +157,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         obs_menu = self.menuBar().addMenu("&OBS")
+        self.connection_action = QAction("&Connection…", self)
+        self.connection_action.triggered.connect(self.connection_requested)
+        obs_menu.addAction(self.connection_action)
         self.reconnect_action = QAction("&Reconnect now", self)
         self.reconnect_action.setShortcut(QKeySequence("Ctrl+R"))
         self.reconnect_action.triggered.connect(self.reconnect_requested)
@@ -164,6 +174,10 @@ class MainWindow(QMainWindow):
         self.view_menu = view_menu
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.reset_layout_action = QAction("&Reset layout", self)
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        view_menu.addAction(self.reset_layout_action)
 
         tools_menu = self.menuBar().addMenu("&Tools")
         self.remote_action = QAction("&Remote control…", self)
@@ -175,6 +189,12 @@ class MainWindow(QMainWindow):
         self.card_scenes_action = QAction("Scenes that show &cards…", self)
         self.card_scenes_action.triggered.connect(self.card_scenes_requested)
         tools_menu.addAction(self.card_scenes_action)
+        self.chat_sources_action = QAction("C&hat sources…", self)
+        self.chat_sources_action.triggered.connect(self.chat_sources_requested)
+        tools_menu.addAction(self.chat_sources_action)
+        self.moderation_action = QAction("&Blocked words and users…", self)
+        self.moderation_action.triggered.connect(self.moderation_requested)
+        tools_menu.addAction(self.moderation_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         about = QAction("&About", self)
@@ -230,6 +250,16 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(QByteArray.fromBase64(geometry_b64.encode("ascii")))
         if state_b64:
             self.restoreState(QByteArray.fromBase64(state_b64.encode("ascii")))
+
+    def remember_default_layout(self) -> None:
+        """The dock layout *View > Reset layout* goes back to."""
+        self._default_layout = self.saveState()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_layout)
 
     def saved_layout(self) -> tuple[str, str]:
         geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")

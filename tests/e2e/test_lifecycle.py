@@ -102,11 +102,6 @@ def test_kill_9_of_the_app_leaves_no_obs(xvfb: VirtualDisplay, tmp_path: Path, m
                 os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SingleInstance (qt/single_instance.py) is not wired into app.py yet: the lead does that; "
-    "then this marker must go",
-)
 def test_a_second_instance_with_the_same_folder_starts_no_second_api_server(
     xvfb: VirtualDisplay, tmp_path: Path
 ) -> None:
