@@ -46,6 +46,11 @@ def holders(data: bytes, known: dict[str, str]) -> list[str]:
     return [name for name, value in known.items() if value.encode() in data]
 
 
+def private(path: Path, root: Path) -> bool:
+    """Only this user can read ``path``: the file itself, or a folder on the way to it, is closed to others."""
+    return any((p.stat().st_mode & 0o077) == 0 for p in (path, *path.parents) if p == root or root in p.parents)
+
+
 def all_cmdlines() -> Iterator[tuple[int, bytes]]:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -74,7 +79,7 @@ def test_no_secret_in_command_lines_files_logs_or_api(demo_app: DemoApp, tmp_pat
     assert status == 200, body
     wait_until(lambda: app.state(token)["stream"] == "live", 60, "live on the local test server")
     wait_until(
-        lambda: (app.state(token)["output"].get("local_server") or {}).get("info", {}).get("fps") is not None,
+        lambda: ((app.state(token)["output"].get("local_server") or {}).get("info") or {}).get("fps") is not None,
         60,
         "the local test server receiving",
     )
@@ -134,8 +139,7 @@ def test_no_secret_in_command_lines_files_logs_or_api(demo_app: DemoApp, tmp_pat
         allowed = OBS_OWN_FILES.get(path.name.removesuffix(".bak"), set())
         if paths.demo_obs_home in path.parents and set(names) <= allowed:
             obs_owned[str(path.relative_to(tmp_path))] = names
-            if "obs_password" in names:
-                assert (path.stat().st_mode & 0o077) == 0, f"{path} holds the OBS password and is readable by others"
+            assert private(path, tmp_path), f"{path} holds {names} and other local users can read it"
         else:
             found[str(path.relative_to(tmp_path))] = names
     logs = [p for p in scanned if p.suffix in (".log", ".txt") or ".log." in p.name]
