@@ -569,7 +569,7 @@ class Marathon:
         every(STOCK_EVERY_SHOW_S, "stock", 20)
         every(3600, "flood", 1500)
         spread(max(1, round(10 * self.hours / 12)), "obs_kill", 0.5)
-        spread(max(1, round(5 * self.hours / 12)), "sink_drop", 0.25)
+        spread(max(1, round(5 * self.hours / 12)), "sink_drop", 0.35)  # not on an OBS kill (0.5 of 10)
         spread(max(1, round(2 * self.hours / 12)), "chat_stall", 0.8)
         return sorted(events)
 
