@@ -394,34 +394,42 @@ class OverlayService:
 
     # -- pictures --------------------------------------------------------------------------------
 
-    async def show(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+    async def show(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None:
         """Put ``png`` on air in ``slot``, its top-left corner at ``position`` on the canvas.
 
         A canvas-sized picture goes at (0, 0); a smaller one (a card) where it belongs. Picture,
         position and visibility change in the same frame; the call returns once OBS shows it.
+        With ``program_scene`` (a run-of-show cue) the program scene switches in the same batch.
         """
-        await self._put(slot, png, position, make_visible=True)
+        await self._put(slot, png, position, make_visible=True, program_scene=program_scene)
 
-    async def update(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+    async def update(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None:
         """Replace the slot's picture (and position); a slot the app hid stays hidden."""
-        await self._put(slot, png, position, make_visible=False)
+        await self._put(slot, png, position, make_visible=False, program_scene=program_scene)
 
-    async def hide(self, slot: str) -> None:
+    async def hide(self, slot: str, *, program_scene: str | None = None) -> None:
         async with self._lock:
             target = self._slot(slot)
             target.wanted_visible = False
             if not self._installed:
                 await self._install()  # installing leaves every slot hidden
-                return
+                if program_scene is None:
+                    return
 
             def calls() -> list[tuple[str, JsonDict | None]]:
                 item = {"sceneName": self.scene_name, "sceneItemId": target.item_id, "sceneItemEnabled": False}
-                return [("SetSceneItemEnabled", item)]
+                return [*_program_scene_calls(program_scene), ("SetSceneItemEnabled", item)]
 
             await self._send_with_reinstall(calls)
             target.visible = False
 
-    async def _put(self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool) -> None:
+    async def _put(
+        self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool, program_scene: str | None = None
+    ) -> None:
         async with self._lock:
             target = self._slot(slot)
             await self._ensure_installed()
@@ -433,7 +441,8 @@ class OverlayService:
 
             def calls() -> list[tuple[str, JsonDict | None]]:
                 batch: list[tuple[str, JsonDict | None]] = [
-                    ("SetInputSettings", {"inputName": target.input_name, "inputSettings": {"file": str(path)}})
+                    *_program_scene_calls(program_scene),
+                    ("SetInputSettings", {"inputName": target.input_name, "inputSettings": {"file": str(path)}}),
                 ]
                 if position != target.position:
                     transform = {"positionX": float(position[0]), "positionY": float(position[1])}
@@ -472,7 +481,8 @@ class OverlayService:
         failure = _first_failure(results)
         if failure is None:
             return
-        if failure.code != RESOURCE_NOT_FOUND:
+        if failure.code != RESOURCE_NOT_FOUND or failure.request_type == "SetCurrentProgramScene":
+            # A missing program scene is the cue's fault, not a sign the overlay was lost.
             raise ObsRequestError(failure.request_type, failure.code, failure.comment)
         log.info("overlay part missing in OBS (%s); reinstalling", failure.comment)
         self._installed = False
@@ -489,6 +499,11 @@ class OverlayService:
             calls: list[tuple[str, JsonDict | None]] = [("RemoveScene", {"sceneName": self.scene_name})]
             calls += [("RemoveInput", {"inputName": s.input_name}) for s in self._slots.values()]
             await self.session.batch(calls)
+
+
+def _program_scene_calls(scene: str | None) -> list[tuple[str, JsonDict | None]]:
+    """The program switch that goes first in a cue's batch, so scene and card change together."""
+    return [] if scene is None else [("SetCurrentProgramScene", {"sceneName": scene})]
 
 
 def _canvas_of(snapshot: ObsSnapshot) -> tuple[int, int] | None:

@@ -254,9 +254,7 @@ def import_rundown_csv(path: Path, currency: str = "USD", title: str | None = No
         return RundownImport(path, Rundown(title=name), tuple(errors))
     unknown = [c for c in columns if c and c not in COLUMNS]
     if unknown:
-        errors.append(
-            RowError(str(path), 1, None, f"column(s) ignored: {', '.join(unknown)}", Severity.WARNING)
-        )
+        errors.append(RowError(str(path), 1, None, f"column(s) ignored: {', '.join(unknown)}", Severity.WARNING))
     cues: list[Cue] = []
     ids: dict[str, int] = {}
     for row in rows:
@@ -300,7 +298,11 @@ def check_against_catalog(rundown: Rundown, catalog: Catalog, source: str = "run
             if hit is not None and hit[0].sku != cue.sku:
                 warnings.append(
                     RowError(
-                        source, index + 2, "variant", f"{cue.variant!r} is not a variant of {cue.sku!r}", Severity.WARNING
+                        source,
+                        index + 2,
+                        "variant",
+                        f"{cue.variant!r} is not a variant of {cue.sku!r}",
+                        Severity.WARNING,
                     )
                 )
     return tuple(warnings)

@@ -147,7 +147,8 @@ class ShowProgress:
         if self.live_id is None or self.live_since is None:
             return self
         old = self.of(self.live_id)
-        closed = replace(old, status=status, spent_s=old.spent_s + max(0.0, at.mono - self.live_since), last_end=at.wall)
+        spent = old.spent_s + max(0.0, at.mono - self.live_since)
+        closed = replace(old, status=status, spent_s=spent, last_end=at.wall)
         return replace(self, cues=self._with(self.live_id, closed), live_id=None, live_since=None)
 
     def start(self, cue_id: str, at: Instant, live_becomes: CueStatus = CueStatus.DONE) -> ShowProgress:
