@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable, Sequence
 from datetime import datetime, time
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from studio_console.domain.card import CardState
+from studio_console.domain.catalog import Catalog, Product, Variant
 from studio_console.domain.rundown import (
     Cue,
     CueKind,
@@ -19,7 +25,10 @@ from studio_console.domain.rundown import (
     RundownState,
     TimerPhase,
 )
+from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsNotConnected
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.show import ProductShow
 from studio_console.services.rundown.service import (
     CuePicture,
     RundownError,
@@ -27,6 +36,8 @@ from studio_console.services.rundown.service import (
     RundownService,
     api_section,
 )
+from studio_console.services.rundown.stage import ShowStage
+from tests.helpers.fake_obs_session import FakeObsSession, JsonDict
 from tests.helpers.rundown import BERLIN, FakeClock, RecordingStage
 
 SALE = FlashSale(deal_price=Decimal("9.99"), countdown_s=60)
@@ -288,5 +299,81 @@ def test_without_a_stage_the_timers_still_work(clock: FakeClock) -> None:
         clock.advance(10)
         assert service.state.timer.remaining_s == 290
         await service.close()
+
+    asyncio.run(scenario())
+
+
+class BatchRecordingSession(FakeObsSession):
+    """FakeObsSession that also keeps each batch as one group, to see what OBS gets together."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[list[str]] = []
+
+    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]], **options: Any) -> list[BatchResult]:
+        self.batches.append([r for r, _ in requests])
+        return await super().batch(requests, **options)
+
+    def subscribe_events(self, listener: Callable[[str, JsonDict], None]) -> Callable[[], None]:
+        return lambda: None
+
+    def _answer(self, request_type: str, data: JsonDict | None) -> JsonDict:
+        if request_type in ("CreateInput", "CreateSceneItem"):
+            return {"sceneItemId": len(self.requests)}
+        if request_type == "GetSceneItemList":
+            return {"sceneItems": []}
+        return super()._answer(request_type, data)
+
+
+def catalog() -> Catalog:
+    return Catalog(
+        products=(
+            Product(sku="MUG", title="Mug", short_code="MUG1", variants=(Variant(sku="MUG", price=Decimal("12")),)),
+            Product(
+                sku="TEE",
+                title="Tee",
+                variants=(
+                    Variant(sku="TEE-S", options={"Size": "S"}, price=Decimal("20"), stock=3),
+                    Variant(sku="TEE-M", options={"Size": "M"}, price=Decimal("20"), stock=5),
+                ),
+            ),
+        )
+    )
+
+
+def render_texts(card: CardState, width: int, height: int) -> bytes:
+    return json.dumps([card.sku, card.price_text, card.code_text, card.countdown_text, card.stock_text]).encode()
+
+
+def test_the_app_stage_sends_scene_and_card_in_one_serial_frame_batch(tmp_path: Path, clock: FakeClock) -> None:
+    session = BatchRecordingSession()
+    session.publish(session.snapshot.model_copy(update={"scenes": ("Host", "Close-up", "Split")}))
+
+    async def scenario() -> None:
+        overlay = OverlayService(session, tmp_path)  # type: ignore[arg-type]
+        await overlay.install()
+        show = ProductShow(overlay, render_texts, catalog())
+        service = RundownService(ShowStage(show, lambda: session.snapshot.scenes), rundown(), clock=clock.clock,
+                                 sleep=clock.never)  # fmt: skip
+        session.batches.clear()
+        await service.go(1)
+        assert session.batches[-1][:2] == ["SetCurrentProgramScene", "SetInputSettings"]
+        assert "SetSceneItemEnabled" in session.batches[-1]
+        assert session.requests[-len(session.batches[-1])][1] == {"sceneName": "Close-up"}
+        assert show.state.flash_sale is not None and show.state.flash_sale.deal_price == Decimal("9.99")
+        await service.go(2)  # price reveal: drawn without price or code first
+        card = show.desired_card()
+        assert card is not None and card.teaser and card.price_text == "Coming up" and card.code_text is None
+        assert card.sku == "TEE-M" and card.stock_text is None
+        await service.go(3)  # a segment without a product: card off, in the same batch as the scene
+        assert session.batches[-1] == ["SetCurrentProgramScene", "SetSceneItemEnabled"]
+        await service.go(0)  # preheat: a teaser with "Live in"
+        card = show.desired_card()
+        assert card is not None and card.teaser and card.countdown_text == "Live in 10:00"
+        with pytest.raises(RundownError, match="no scene named 'Nowhere'"):
+            await ShowStage(show, lambda: session.snapshot.scenes).show(CuePicture("Nowhere", None))
+        await service.close()
+        await show.close()
+        overlay.close()
 
     asyncio.run(scenario())
