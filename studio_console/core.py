@@ -54,6 +54,10 @@ from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, 
 from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
+from studio_console.services.remote.rundown_endpoints import RundownApi
+from studio_console.services.rundown.desk import RundownDesk
+from studio_console.services.rundown.service import RundownService
+from studio_console.services.rundown.stage import ShowStage
 from studio_console.settings.keeper import Overrides, SettingsKeeper
 from studio_console.settings.model import OutputSettings, Settings
 from studio_console.settings.paths import AppPaths
@@ -186,6 +190,7 @@ class StudioCore:
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
+        self.rundown: RundownDesk | None = None
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -318,6 +323,16 @@ class StudioCore:
             self._notice(Problem("Chat", problem, transient=True))
         return hub
 
+    def build_rundown(self, show: ProductShow) -> RundownDesk:
+        """The run of show: each cue's scene and card go to OBS through the product show in one batch."""
+        service = RundownService(ShowStage(show, lambda: self.session.snapshot.scenes))
+        return RundownDesk(
+            service,
+            lambda: show.catalog,
+            lambda: show.state.queue,
+            currency=lambda: self.settings.effective.products.currency,
+        )
+
     def build_remote(self) -> None:
         remote = self.settings.effective.remote
         if not remote.enabled:
@@ -330,6 +345,9 @@ class StudioCore:
             desk = self.products
             self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)
             self.remote.add_state_section("products", lambda: self.products_state().model_dump(mode="json"))
+        if self.rundown is not None:
+            rundown_api = RundownApi(self.remote_server, self.rundown)
+            self.remote.add_state_section("rundown", rundown_api.state)
         if self.chat is not None:
             chat_api = ChatApi(self.remote_server, self.chat)
             self.remote.add_state_section("chat", lambda: {**chat_api.state(), **self.chat_on_air_state()})
@@ -394,6 +412,9 @@ class StudioCore:
     def save_window_layout(self, geometry_b64: str, dock_state_b64: str) -> None:
         self.settings.update("window", geometry_b64=geometry_b64, dock_state_b64=dock_state_b64)
 
+    def save_host_view_screen(self, screen_name: str) -> None:
+        self.settings.update("window", host_view_screen=screen_name)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -409,6 +430,7 @@ class StudioCore:
             self.session, desk.overlay, self.tasks, self._placement_rule(), self._save_placement
         )
         self.chat = self.build_chat(desk.show)
+        self.rundown = self.build_rundown(desk.show)
         self.chat_on_air = ChatOnAir(
             desk.overlay,
             self.renderers().chat,
@@ -514,6 +536,8 @@ class StudioCore:
             await self.chat.stop()
         if self.placement is not None:
             self.placement.close()
+        if self.rundown is not None:
+            await self.rundown.service.close()
         if self.products is not None:
             await self.products.keeper.close()
             await self.products.show.close()

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from studio_console.domain.base import StrictFrozen as _Frozen
+from studio_console.domain.chat import ChatMessage
 from studio_console.domain.show import FLASH_SALE_MAX_S, FLASH_SALE_MIN_S, AtZero
 
 # Ontime's defaults, which operators know: amber two minutes before a cue's planned end, red one minute before.
@@ -298,3 +299,13 @@ class RundownState(_Frozen):
     price_hidden: bool = False
     # The last failure to put a cue on air, in one sentence (None when all is well).
     problem: str | None = None
+
+
+MAX_HOST_QUESTIONS = 3
+
+
+class HostNotes(_Frozen):
+    """What the producer sends to the host view: up to three viewer questions and one message line."""
+
+    questions: tuple[ChatMessage, ...] = ()
+    message: str = ""

@@ -120,6 +120,7 @@ class RundownPanel(QWidget):
         records_export_requested(str): export the planned-vs-actual record CSV to this path.
         from_queue_requested(): build the rundown from tonight's product queue.
         host_view_requested(): open the host view.
+        host_message_requested(str): show this line to the host (empty clears it).
     """
 
     go_requested = Signal(int)
@@ -136,6 +137,7 @@ class RundownPanel(QWidget):
     records_export_requested = Signal(str)
     from_queue_requested = Signal()
     host_view_requested = Signal()
+    host_message_requested = Signal(str)
 
     def __init__(self, shortcuts: dict[str, str] | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -206,6 +208,18 @@ class RundownPanel(QWidget):
         self.from_queue_button.clicked.connect(self.from_queue_requested)
         self.host_button.clicked.connect(self.host_view_requested)
 
+        self.message_edit = QLineEdit()
+        self.message_edit.setPlaceholderText("Message to the host (wrap up, show the pink one)")
+        self.message_send = QPushButton("Send")
+        self.message_clear = QPushButton("Clear")
+        message = QHBoxLayout()
+        message.addWidget(self.message_edit, 1)
+        message.addWidget(self.message_send)
+        message.addWidget(self.message_clear)
+        self.message_edit.returnPressed.connect(self._send_message)
+        self.message_send.clicked.connect(self._send_message)
+        self.message_clear.clicked.connect(self._clear_message)
+
         # -- editor ------------------------------------------------------------------------------
         self.title_edit = QLineEdit()
         self.kind_combo = QComboBox()
@@ -259,6 +273,7 @@ class RundownPanel(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.list, 1)
         layout.addLayout(files)
+        layout.addLayout(message)
         layout.addWidget(self.editor)
 
         # Space / Shift+Space: handled while focus is inside the panel, before Qt's application-wide
@@ -445,6 +460,13 @@ class RundownPanel(QWidget):
         row = self.selected_index()
         if row >= 0:
             self.cue_remove_requested.emit(row)
+
+    def _send_message(self) -> None:
+        self.host_message_requested.emit(self.message_edit.text().strip())
+
+    def _clear_message(self) -> None:
+        self.message_edit.clear()
+        self.host_message_requested.emit("")
 
     def _choose_import(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import a rundown", "", "Rundown CSV (*.csv);;All files (*)")
