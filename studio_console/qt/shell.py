@@ -113,11 +113,18 @@ class QtShell:
             window.set_panel("Chat", self.chat_panel)
             self.chat = ChatBridge(core, self.chat_model, self.chat_panel)
         if core.rundown is not None and core.products is not None and self.rundown is None:
+            from PySide6.QtWidgets import QFrame, QScrollArea
+
             from studio_console.qt.bridges.rundown_bridge import RundownBridge
             from studio_console.qt.views.rundown_panel import RundownPanel
 
             self.rundown_panel = RundownPanel()
-            window.set_panel("Rundown", self.rundown_panel, scrollable=True)
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(self.rundown_panel)
+            # Beside the products: both are the producer's show tools.
+            window.add_dock("Rundown", area, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="Products")
             self.rundown = RundownBridge(core, self.rundown_panel)
             self.rundown.import_finished.connect(lambda title, text: window.show_notice(title, text))
             self.rundown_panel.host_view_requested.connect(self.open_host_view)

@@ -11,16 +11,18 @@ from pathlib import Path
 import pytest
 from obswebsocket import requests
 from PySide6.QtGui import QColor, QImage
+from pytestqt.qtbot import QtBot
 
 from studio_console.domain.card import CardLayout, CardRect, card_rect
 from studio_console.domain.rundown import Cue, CueKind, EndAction, FlashSale, Rundown, TimerPhase
-from studio_console.qt.render.card_renderer import CardRenderer
+from studio_console.render.card_renderer import CardRenderer
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json
 from studio_console.services.products.show import ProductShow
 from studio_console.services.rundown.service import RundownService
 from studio_console.services.rundown.stage import ShowStage
 from tests.e2e.conftest import reset_obs
+from tests.e2e.test_app_with_obs import make_app
 from tests.e2e.test_product_cards import call, connected_session, remove_overlay, wait_for, wait_for_frame
 from tests.helpers.screens import changed_fraction, program_screenshot
 from tests.helpers.servers import RunningObs
@@ -208,3 +210,74 @@ def test_a_preheat_teaser_has_no_price_and_an_unknown_scene_changes_nothing(
             await session.stop()
 
     asyncio.run(main())
+
+
+RUNDOWN_CSV = (
+    "title,kind,duration,scene,sku,deal_price,countdown_s,end_action,talking_points\n"
+    "Tote,product,0:01,Alpha,canvas-market-tote,,,hold,Holds 20 kg | Washable\n"
+    "Earbuds,product,0:01,Bravo,wireless-earbuds-pro,19.99,30,hold,\n"
+    "Q&A,segment,1,Charlie,,,,hold,\n"
+)
+
+
+def test_the_app_runs_a_rundown_imported_through_the_api(
+    coloured_scenes: None, qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tmp_path: Path
+) -> None:
+    csv_path = tmp_path / "friday.csv"
+    csv_path.write_text(RUNDOWN_CSV, encoding="utf-8")
+    rect = card_rect(CardLayout.LOWER_THIRD, 640, 360)
+    with make_app(qtbot, qloop, obs, tmp_path / "app") as app:
+        session = app.core.session
+
+        def screenshot() -> QImage:
+            return app.loop.run_until_complete(program_screenshot(session, 640, 360))
+
+        status, body = app.api("POST", "/api/v1/rundown/import", {"path": str(csv_path)})
+        assert status == 200 and body["imported"] == 3 and body["failed"] == 0, body
+        assert app.shell.rundown_panel.list.count() == 3
+
+        status, body = app.api("POST", "/api/v1/rundown/go", {"index": 0})
+        assert status == 200, body
+        frame = screenshot()
+        assert scene_colour_at(frame, 630, 10) == "Alpha" and card_shown(frame, "Alpha", rect) > 0.5
+        status, state = app.api("GET", "/api/v1/state")
+        section = state["rundown"]
+        assert section["current"] == {"index": 0, "title": "Tote", "kind": "product"}
+        assert section["next"]["title"] == "Earbuds"
+        assert section["remaining_s"] <= 1 and section["projected_end"] is not None
+        assert state["products"]["pinned_sku"] == "canvas-market-tote"
+
+        status, body = app.api("POST", "/api/v1/rundown/next")
+        assert status == 200 and body["rundown"]["current"]["index"] == 1
+        frame = screenshot()
+        assert scene_colour_at(frame, 630, 10) == "Bravo" and card_shown(frame, "Bravo", rect) > 0.5
+        status, state = app.api("GET", "/api/v1/state")
+        assert state["products"]["flash_sale"]["deal_price"] == "19.99"
+        app.loop.run_until_complete(
+            wait_for_frame(session, lambda f: changed_fraction(frame, f, rect) > 0.0, "the flash-sale countdown")
+        )
+
+        status, body = app.api("POST", "/api/v1/rundown/next")
+        assert status == 200 and body["rundown"]["current"]["title"] == "Q&A"
+        frame = screenshot()
+        assert scene_colour_at(frame, 630, 10) == "Charlie" and card_shown(frame, "Charlie", rect) == 0.0
+
+        assert app.core.rundown is not None
+        service = app.core.rundown.service
+        app.wait(lambda: service.state.timer.phase is TimerPhase.OVERTIME, what="overtime")
+        # The API rounds to tenths: wait for a whole second over.
+        app.wait(lambda: service.state.timer.over_under_s > 1, what="a positive over/under")
+        status, state = app.api("GET", "/api/v1/state")
+        section = state["rundown"]
+        assert section["phase"] == "overtime" and section["over_under_s"] > 0
+        assert section["remaining_s"] < 0 and section["current"]["index"] == 2
+        # The panel follows: locked while live, the live cue marked.
+        panel = app.shell.rundown_panel
+        app.wait(lambda: panel.state.locked and panel.list.item(2).text().startswith("▶"), what="the panel")
+
+        status, body = app.api("POST", "/api/v1/rundown/go", {"index": 9})
+        assert status == 404
+        status, body = app.api("POST", "/api/v1/rundown/import", {"path": str(csv_path)})
+        assert status == 409 and "locked" in body["error"]
+        status, body = app.api("POST", "/api/v1/rundown/end")
+        assert status == 200 and body["rundown"]["ended"] and not body["rundown"]["locked"]
