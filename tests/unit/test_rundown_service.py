@@ -361,7 +361,18 @@ def test_the_app_stage_sends_scene_and_card_in_one_serial_frame_batch(tmp_path: 
         assert "SetSceneItemEnabled" in session.batches[-1]
         assert session.requests[-len(session.batches[-1])][1] == {"sceneName": "Close-up"}
         assert show.state.flash_sale is not None and show.state.flash_sale.deal_price == Decimal("9.99")
+        # The next cue is drawn and written ahead, so its go only sends requests.
+        ahead = tmp_path / "overlay" / "product_card-next-0.png"
+        for _ in range(500):
+            if ahead.exists():
+                break
+            await asyncio.sleep(0.01)
         await service.go(2)  # price reveal: drawn without price or code first
+        sent = dict(session.requests[-len(session.batches[-1]) :])
+        assert sent["SetInputSettings"] == {
+            "inputName": "Studio Console Overlay - product_card",
+            "inputSettings": {"file": str(ahead)},
+        }
         card = show.desired_card()
         assert card is not None and card.teaser and card.price_text == "Coming up" and card.code_text is None
         assert card.sku == "TEE-M" and card.stock_text is None

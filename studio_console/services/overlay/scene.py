@@ -88,6 +88,10 @@ class _Slot:
     position: tuple[int, int] = (0, 0)
     # Which of the slot's two files is written next.
     next_file: int = 0
+    # A picture written ahead (the run of show's next cue) and its file; putting it on air then only
+    # sends requests. Its two files are apart from the two above, and never the one OBS shows.
+    prepared: tuple[bytes, Path] | None = None
+    shown_file: Path | None = None
 
 
 class OverlayService:
@@ -433,10 +437,14 @@ class OverlayService:
         async with self._lock:
             target = self._slot(slot)
             await self._ensure_installed()
-            path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
-            # Off the loop: PNGs are small, but a slow disk must not stall the UI.
-            await asyncio.to_thread(write_atomic, path, png)
-            target.next_file ^= 1
+            if target.prepared is not None and target.prepared[0] == png:
+                path = target.prepared[1]  # written ahead: only the requests go out now
+            else:
+                path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
+                # Off the loop: PNGs are small, but a slow disk must not stall the UI.
+                await asyncio.to_thread(write_atomic, path, png)
+                target.next_file ^= 1
+            target.prepared = None
             show = make_visible or target.wanted_visible
 
             def calls() -> list[tuple[str, JsonDict | None]]:
@@ -468,6 +476,19 @@ class OverlayService:
             await self._send_with_reinstall(calls)
             target.visible = target.wanted_visible = show
             target.position = position
+            target.shown_file = path
+
+    async def prepare(self, slot: str, png: bytes) -> None:
+        """Write ``png`` for ``slot`` ahead of time; a later show/update of the same picture only sends requests."""
+        async with self._lock:
+            target = self._slot(slot)
+            if target.prepared is not None and target.prepared[0] == png:
+                return
+            path = next(
+                p for p in (self.folder / f"{target.name}-next-{k}.png" for k in (0, 1)) if p != target.shown_file
+            )
+            await asyncio.to_thread(write_atomic, path, png)
+            target.prepared = (png, path)
 
     async def _send_with_reinstall(self, calls: Callable[[], list[tuple[str, JsonDict | None]]]) -> None:
         """Send a serial-frame batch; when OBS lost part of the overlay, rebuild it once and send again.

@@ -52,6 +52,8 @@ class CardOverlay(Protocol):
 
     async def hide(self, slot: str, *, program_scene: str | None = None) -> None: ...
 
+    async def prepare(self, slot: str, png: bytes) -> None: ...
+
     async def canvas_size(self) -> tuple[int, int]: ...
 
     def subscribe(self, listener: Callable[[OverlayChange], None]) -> Callable[[], None]: ...
@@ -276,9 +278,9 @@ class ProductShow:
         await self._push(program_scene)
 
     async def prepare(self, card: CardState) -> None:
-        """Draw ``card`` ahead for OBS's canvas, so putting it on air later only sends the picture."""
+        """Draw ``card`` ahead for OBS's canvas and write it for the overlay: putting it on air then only sends."""
         width, height = await self.overlay.canvas_size()
-        self._png(card, width, height)
+        await self.overlay.prepare(self.slot, self._png(card, width, height))
 
     async def set_layout(self, layout: CardLayout) -> None:
         self._layout = CardLayout(layout)
