@@ -37,8 +37,15 @@ def rgb_of(abgr: int) -> tuple[int, int, int]:
 
 
 def remove_backdrops(obs: RunningObs) -> None:
+    """Take the backdrops out of the shared OBS: their scene items first (OBS 29 keeps a removed input
+    drawn in scenes for a while otherwise), then the inputs."""
     client = obs.client()
     try:
+        for scene in SCENE_COLOURS:
+            items = client.call(requests.GetSceneItemList(sceneName=scene)).datain.get("sceneItems", [])
+            for item in items:
+                if str(item.get("sourceName", "")).startswith(BACKDROP):
+                    client.call(requests.RemoveSceneItem(sceneName=scene, sceneItemId=item["sceneItemId"]))
         for scene in SCENE_COLOURS:
             client.call(requests.RemoveInput(inputName=f"{BACKDROP} {scene}"))
     finally:
