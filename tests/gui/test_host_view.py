@@ -72,8 +72,11 @@ def test_main_figures_are_readable_from_three_metres_at_1080p(qtbot: QtBot) -> N
     view.show_card(card())
     assert MIN_FIGURE_PX > 72
     for name in ("timer", "over_under", "price", "countdown"):
-        height = digit_height(getattr(view, name))
+        label = getattr(view, name)
+        height = digit_height(label)
         assert height >= MIN_FIGURE_PX, (name, height)
+        # ...and it has the room to show its whole text (a label squeezed to nothing shows nothing).
+        assert label.width() >= QFontMetrics(label.font()).horizontalAdvance(label.text()), name
     # Half the window, half the text: sizes follow the window's height.
     view.resize(960, 540)
     qtbot.waitUntil(lambda: digit_height(view.price) < MIN_FIGURE_PX)

@@ -108,13 +108,13 @@ class HostView(QWidget):
         left = QVBoxLayout()
         left.addWidget(self.cue_title)
         left.addWidget(self.timer)
+        left.addWidget(self.over_under)
+        # Stretch factors, not a spacer: the labels ignore their size hints (the text follows the window).
         figures = QHBoxLayout()
-        figures.addWidget(self.over_under)
-        figures.addStretch(1)
-        figures.addWidget(self.projected_end, 0, Qt.AlignmentFlag.AlignBottom)
+        figures.addWidget(self.next_cue, 3)
+        figures.addWidget(self.projected_end, 1)
         left.addLayout(figures)
         left.addWidget(self.live_in)
-        left.addWidget(self.next_cue)
         left.addWidget(self.points, 1)
 
         right = QVBoxLayout()

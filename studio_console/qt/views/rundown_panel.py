@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 
 from pydantic import ValidationError
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -171,6 +171,7 @@ class RundownPanel(QWidget):
         self.list = _KeyList()
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.list.setIconSize(QSize(10, 10))  # a cue's colour: a small mark, not a tile
         self.list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.list.dropped.connect(self._dropped)
         self.list.itemDoubleClicked.connect(lambda _item: self._go_selected())
