@@ -29,7 +29,8 @@ from studio_console.demo import (
     rehearsal_audience,
 )
 from studio_console.domain.card import CardLayout, CardState
-from studio_console.domain.chat import ChatHubSnapshot
+from studio_console.domain.chat import ChatHubSnapshot, ChatRules
+from studio_console.domain.money import set_display_locale
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import ShowState
 from studio_console.kernel.listeners import Listeners
@@ -51,6 +52,7 @@ from studio_console.services.overlay.ports import ChatCardRenderer
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_catalog
 from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, short_code_lookup
+from studio_console.services.products.pictures import ProductPictures, product_pictures
 from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
@@ -59,9 +61,15 @@ from studio_console.services.rundown.desk import RundownDesk
 from studio_console.services.rundown.service import RundownService
 from studio_console.services.rundown.stage import ShowStage
 from studio_console.settings.keeper import Overrides, SettingsKeeper
-from studio_console.settings.model import OutputSettings, Settings
+from studio_console.settings.model import (
+    ChatSourceConfig,
+    ObsSettings,
+    OutputSettings,
+    RemoteControlSettings,
+    Settings,
+)
 from studio_console.settings.paths import AppPaths
-from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
+from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore, SecretUnavailable
 from studio_console.settings.store import SettingsSaveError, SettingsStore
 
 log = logging.getLogger(__name__)
@@ -153,16 +161,22 @@ class StudioCore:
         self._startup_notices: list[Problem] = []
         if startup_notice:
             self._startup_notices.append(Problem("Settings reset", startup_notice))
+        # No settings file yet: the producer has never set this studio up (the shell offers the connection dialog).
+        self.first_run = not store.path.exists()
         self.settings = SettingsKeeper(store, saved, overrides_from(options))
         self.settings.save_failed.add(
             lambda exc: self.report(
                 Problem("Settings not saved", f"{exc}\nThe previous settings file is unchanged.", Severity.ERROR)
             )
         )
+        set_display_locale(self.settings.effective.products.locale)
+        self.settings.changed.add(self._settings_changed)
         self._renderers = renderers
         self.secrets = secrets or SecretStore.open(paths.config_dir, paths.custom_root)
         if self.secrets.warning:
             self._startup_notices.append(Problem("Secrets", self.secrets.warning, Severity.INFO, transient=True))
+        for problem in self.secrets.problems:
+            self._startup_notices.append(Problem("Secrets", problem, Severity.ERROR))
         self.tasks = TaskRunner(on_error=self.report_error)
         effective = self.settings.effective
         self.managed_obs: ManagedObs | None = None
@@ -191,6 +205,7 @@ class StudioCore:
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
         self.rundown: RundownDesk | None = None
+        self.pictures: ProductPictures | None = None
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -231,7 +246,11 @@ class StudioCore:
         self.session.set_password(password)
 
     def remote_token(self) -> str:
-        """From --remote-token-env, else the keyring (created on first use)."""
+        """From --remote-token-env, else the keyring (created only when it is truly absent).
+
+        Raises SecretUnavailable when the keyring cannot be read: the token is never replaced because
+        of a read error (a Stream Deck would be locked out).
+        """
         if self.options.remote_token_env:
             value = os.environ.get(self.options.remote_token_env, "")
             log_secrets.add(value)
@@ -241,11 +260,7 @@ class StudioCore:
                 "environment variable %s must hold a token of at least 16 characters; using the saved token",
                 self.options.remote_token_env,
             )
-        token = self.secrets.get(REMOTE_TOKEN)
-        if not token:
-            token = pysecrets.token_urlsafe(24)
-            self.secrets.set(REMOTE_TOKEN, token)
-        return token
+        return self.secrets.get_or_create_token(REMOTE_TOKEN)
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -289,6 +304,13 @@ class StudioCore:
             await asyncio.to_thread(store.save, catalog)
             log.info("demo mode: loaded the demo catalog (%d products)", len(catalog.products))
         overlay = OverlayService(self.session, self.paths.data_dir)
+        # A picture OBS cannot be given (disk full) leaves a stale card on air: the producer must know.
+        overlay.on_write_problem = lambda text: self.report(Problem("On-air picture not saved", text, Severity.ERROR))
+        overlay.on_write_recovered = lambda: self.report(
+            Problem(
+                "On-air pictures saved again", "The card on air is up to date again.", Severity.INFO, transient=True
+            )
+        )
         show = ProductShow(
             overlay,
             self.renderers().product,
@@ -337,7 +359,18 @@ class StudioCore:
         remote = self.settings.effective.remote
         if not remote.enabled:
             return
-        self.remote_server = JsonHttpServer(self.remote_token(), port=remote.port)
+        try:
+            token = self.remote_token()
+        except SecretUnavailable as exc:
+            self._notice(
+                Problem("Remote control is off", f"The remote-control token cannot be read: {exc}", Severity.ERROR)
+            )
+            return
+        self.remote_server = JsonHttpServer(
+            token,
+            port=remote.port,
+            problems=lambda text: self.report(Problem("Remote control", text, Severity.ERROR, transient=True)),
+        )
         self.remote = RemoteControl(self.remote_server, self.session, self.switcher)
         if self.golive is not None:
             self.remote.attach_golive(self.golive)
@@ -395,6 +428,55 @@ class StudioCore:
 
     # -- operator settings that services apply and the keeper saves ------------------------------
 
+    def _settings_changed(self, sections: frozenset[str], settings: Settings) -> None:
+        if "products" in sections:
+            set_display_locale(settings.products.locale)
+
+    def apply_obs_connection(self, obs: ObsSettings) -> None:
+        """The producer confirmed OBS's address (the password is already in the keyring): reconnect there."""
+        self.settings.update("obs", host=obs.host, port=obs.port, request_timeout_s=obs.request_timeout_s)
+        effective = self.settings.effective.obs
+        self.session.set_password(self.obs_password())
+        self.session.set_address(effective.host, effective.port)
+
+    async def set_chat_sources(self, configs: list[ChatSourceConfig]) -> None:
+        """Save the chat channels and replace the running sources with them (the chat bridge stays)."""
+        self.settings.update("chat", sources=[c.model_dump() for c in configs])
+        hub = self.chat
+        if hub is None:
+            return
+        for source_id, source in hub.sources.items():
+            if source is not hub.bridge:
+                await hub.remove_source(source_id)
+        before = set(hub.sources)
+        for problem in add_configured_sources(hub, configs, self.secrets.get):
+            self.report(Problem("Chat", problem, transient=True))
+        for source_id, source in hub.sources.items():
+            if source_id not in before:
+                source.start()
+
+    def set_chat_rules(self, rules: ChatRules) -> None:
+        self.settings.update("chat", rules=rules)
+        if self.chat is not None:
+            self.chat.set_rules(rules)
+
+    async def apply_remote_settings(self, remote: RemoteControlSettings) -> None:
+        """Save the remote-control settings; the API follows at once (off, on, or on another port)."""
+        self.settings.update("remote", enabled=remote.enabled, port=remote.port)
+        if self.remote_server is not None:
+            await self.remote_server.stop()
+            self.remote_server = None
+            self.remote = None
+        if self.settings.effective.remote.enabled and self.is_ready:
+            self.build_remote()
+            if self.remote_server is not None:
+                await self._start_remote()
+
+    def set_remote_token(self, token: str) -> None:
+        """A new token is in the keyring: the running API accepts only it from now on."""
+        if self.remote_server is not None:
+            self.remote_server.set_token(token)
+
     async def set_card_layout(self, layout: CardLayout) -> None:
         assert self.products is not None
         self.settings.update("products", card_layout=layout.value)
@@ -429,6 +511,10 @@ class StudioCore:
         self.placement = CardPlacement(
             self.session, desk.overlay, self.tasks, self._placement_rule(), self._save_placement
         )
+        self.pictures = product_pictures(desk.show, self.paths.data_dir)
+        self.pictures.add_problem_listener(
+            lambda problem: self.report(Problem("Product picture", problem.message, transient=True))
+        )
         self.chat = self.build_chat(desk.show)
         self.rundown = self.build_rundown(desk.show)
         self.chat_on_air = ChatOnAir(
@@ -452,6 +538,7 @@ class StudioCore:
         self.ready.notify()
         self.session.start()
         self.chat.start()
+        self.pictures.start()
         self.tasks.spawn(self.thumbnails.run(), "scene-thumbnails")
         self.tasks.spawn(self.monitor_feed.run(), "program-monitor")
         if self.remote_server is not None:
@@ -538,6 +625,8 @@ class StudioCore:
             self.placement.close()
         if self.rundown is not None:
             await self.rundown.service.close()
+        if self.pictures is not None:
+            await self.pictures.close()
         if self.products is not None:
             await self.products.keeper.close()
             await self.products.show.close()
