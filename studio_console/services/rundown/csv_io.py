@@ -73,6 +73,8 @@ class RundownImport:
     source: Path
     rundown: Rundown
     errors: tuple[RowError, ...] = ()
+    # The file line each imported cue came from (for later warnings about its products).
+    lines: tuple[int, ...] = ()
 
     @property
     def imported(self) -> int:
@@ -275,19 +277,25 @@ def import_rundown_csv(path: Path, currency: str = "USD", title: str | None = No
         ids[cue.id] = row.line
         cues.append(cue)
     errors.sort(key=lambda e: e.line or 0)
-    return RundownImport(path, Rundown(title=name, cues=tuple(cues)), tuple(errors))
+    return RundownImport(path, Rundown(title=name, cues=tuple(cues)), tuple(errors), tuple(ids.values()))
 
 
-def check_against_catalog(rundown: Rundown, catalog: Catalog, source: str = "rundown") -> tuple[RowError, ...]:
-    """Warnings for cues naming products the catalog lacks (the cue still imports; its card stays off)."""
+def check_against_catalog(
+    rundown: Rundown, catalog: Catalog, source: str = "rundown", lines: Sequence[int] = ()
+) -> tuple[RowError, ...]:
+    """Warnings for cues naming products the catalog lacks (the cue still imports; its card stays off).
+
+    ``lines``: the file line of each cue (from the import); else cue N is taken to be on line N + 2.
+    """
     warnings = []
     for index, cue in enumerate(rundown.cues):
+        line = lines[index] if index < len(lines) else index + 2
         for column, sku in (("sku", cue.sku), ("variant", cue.variant), *(("teaser_skus", s) for s in cue.teaser_skus)):
             if sku and catalog.find(sku) is None:
                 warnings.append(
                     RowError(
                         source,
-                        index + 2,
+                        line,
                         column,
                         f"no product or variant with SKU {sku!r} in the catalog",
                         Severity.WARNING,
@@ -299,7 +307,7 @@ def check_against_catalog(rundown: Rundown, catalog: Catalog, source: str = "run
                 warnings.append(
                     RowError(
                         source,
-                        index + 2,
+                        line,
                         "variant",
                         f"{cue.variant!r} is not a variant of {cue.sku!r}",
                         Severity.WARNING,

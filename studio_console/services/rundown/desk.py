@@ -52,7 +52,7 @@ class RundownDesk:
         if self.service.locked:
             raise RundownLocked("The rundown is locked while a cue is live; end the show to import another")
         result = await asyncio.to_thread(import_rundown_csv, Path(path), self._currency())
-        warnings = check_against_catalog(result.rundown, self._catalog(), str(result.source))
+        warnings = check_against_catalog(result.rundown, self._catalog(), str(result.source), result.lines)
         if result.rundown.cues:
             self.service.set_rundown(result.rundown)
         return replace(result, errors=tuple(sorted((*result.errors, *warnings), key=lambda e: e.line or 0)))
