@@ -158,3 +158,28 @@ def test_a_drop_asks_for_the_move_and_keeps_the_shown_order(qtbot: QtBot) -> Non
         panel.list.dropped.emit(2, 0)
     assert moved.args == [2, 0]
     assert panel.list.item(0).text().startswith("  1. Doors")
+
+
+def test_space_in_the_rundown_is_claimed_before_application_shortcuts(qtbot: QtBot) -> None:
+    """The switcher's Take is an application-wide Space: the panel claims Space in Qt's ShortcutOverride
+    step (Qt then delivers a key press instead of firing a shortcut), so one key never does both."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication
+
+    panel = RundownPanel()
+    qtbot.addWidget(panel)
+    panel.show_state(live_state())
+
+    def claimed(widget: object, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> bool:
+        event = QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_Space, modifiers, " ")
+        event.ignore()
+        QApplication.sendEvent(widget, event)  # type: ignore[arg-type]
+        return event.isAccepted()
+
+    assert claimed(panel.list) and claimed(panel.next_button)
+    assert claimed(panel.list, Qt.KeyboardModifier.ShiftModifier)
+    # Typing a space in the message line (or the editor) is just a space.
+    with qtbot.assertNotEmitted(panel.next_requested):
+        qtbot.keyClick(panel.message_edit, Qt.Key.Key_Space)
+    assert panel.message_edit.text() == " "
