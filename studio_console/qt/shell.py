@@ -66,6 +66,7 @@ class QtShell:
         self.output: Any = None
         self.rundown: Any = None
         self.host_view: Any = None
+        self.shows: Any = None
         self.chat_model: Any = None
         self._dialogs: dict[str, Any] = {}
         self._unsubscribe = [core.problems.add(self._show_problem), core.ready.add(self._core_ready)]
@@ -153,6 +154,13 @@ class QtShell:
             assert core.golive is not None
             self.show_controls.show_output_status(core.golive.status)
             window.show_output_status(core.golive.status)
+        if core.show_log is not None and self.shows is None:
+            from studio_console.qt.bridges.show_log_bridge import ShowLogBridge
+            from studio_console.qt.views.show_log_panel import ShowLogPanel
+
+            self.shows_panel = ShowLogPanel()
+            window.add_dock("Shows", self.shows_panel, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Output")
+            self.shows = ShowLogBridge(core, self.shows_panel)
 
     # -- problems ---------------------------------------------------------------------------------
 
@@ -370,7 +378,7 @@ class QtShell:
             unsubscribe()
         if self.host_view is not None:
             self.host_view.close()
-        for bridge in (self.obs, self.chat, self.output, self.rundown):
+        for bridge in (self.obs, self.chat, self.output, self.rundown, self.shows):
             if bridge is not None and hasattr(bridge, "close"):
                 bridge.close()
         logging.getLogger().removeHandler(self._log_handler)
