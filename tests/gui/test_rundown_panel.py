@@ -183,3 +183,15 @@ def test_space_in_the_rundown_is_claimed_before_application_shortcuts(qtbot: QtB
     with qtbot.assertNotEmitted(panel.next_requested):
         qtbot.keyClick(panel.message_edit, Qt.Key.Key_Space)
     assert panel.message_edit.text() == " "
+
+
+def test_a_ticking_timer_does_not_rebuild_the_list(qtbot: QtBot) -> None:
+    panel = RundownPanel()
+    qtbot.addWidget(panel)
+    panel.show_state(live_state(remaining=95.4))
+    first = panel.list.item(1)
+    later = live_state(remaining=94.4)
+    records = tuple(r.model_copy(update={"actual_duration_s": 205.6}) for r in later.records)
+    panel.show_state(later.model_copy(update={"records": records}))
+    assert panel.list.item(1) is first  # same row object: not cleared and refilled
+    assert panel.timer_label.text() == "1:35"

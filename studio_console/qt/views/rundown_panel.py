@@ -89,6 +89,10 @@ def cue_line(index: int, cue: Cue, status: CueStatus) -> str:
     return f"{STATUS_MARKS[status]}{index + 1}. {cue.title} ({clock_text(cue.duration_s)}){scene}{product}{then}"
 
 
+def _statuses(state: RundownState) -> tuple[tuple[str, CueStatus], ...]:
+    return tuple((r.cue_id, r.status) for r in state.records)
+
+
 class _KeyList(QListWidget):
     """The cue list; reports drops so the panel can ask for the reorder instead of moving rows itself."""
 
@@ -312,7 +316,9 @@ class RundownPanel(QWidget):
 
     def show_state(self, state: RundownState) -> None:
         """Show a new snapshot: list, timers, locks."""
-        rundown_changed = state.rundown != self.state.rundown or state.records != self.state.records
+        # The records change every second while live (durations); the list only when a cue's status does,
+        # so the list is not rebuilt (and scrolled back) each second.
+        rundown_changed = state.rundown != self.state.rundown or _statuses(state) != _statuses(self.state)
         self.state = state
         timer = state.timer
         if rundown_changed or self.list.count() != len(state.rundown.cues):
