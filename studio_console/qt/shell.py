@@ -56,6 +56,7 @@ class QtShell:
         window.set_panel("Scenes", self.scene_panel)
         window.setCentralWidget(self.show_controls)
         window.add_dock("Audio", self.audio_strip, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="Log")
+        window.docks["Chat"].raise_()  # chat in front of the right column's tabs
         self.obs = ObsBridge(core, self.scene_panel, self.show_controls, self.audio_strip)
         self.obs.obs_changed.connect(window.show_obs_state)
         self.scene_panel.orientation_requested.connect(self._confirm_orientation)
