@@ -136,6 +136,7 @@ class QtShell:
             area.setWidget(self.rundown_panel)
             # Beside the products: both are the producer's show tools.
             window.add_dock("Rundown", area, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="Products")
+            window.docks["Products"].raise_()  # Products stays the tab shown first
             self.rundown = RundownBridge(core, self.rundown_panel)
             self.rundown.import_finished.connect(lambda title, text: window.show_notice(title, text))
             self.rundown_panel.host_view_requested.connect(self.open_host_view)
