@@ -212,6 +212,7 @@ class StudioCore:
         self.rundown: RundownDesk | None = None
         self.pictures: ProductPictures | None = None
         self.show_log: ShowLog | None = None
+        self._logged_cue: str | None = None
         self._show_log_failing = False
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
@@ -371,7 +372,10 @@ class StudioCore:
             self._notice(Problem("Show log is off", str(exc), Severity.ERROR))
             return None
         recorder = ShowRecorder(store, show=show, chat=self.chat, obs=self.session, output=self.golive)
-        show_log = ShowLog(store, recorder, show)
+        show_log = ShowLog(store, recorder, show, cue_restorer=self._restore_cue)
+        if self.rundown is not None:
+            # Planned vs actual per cue: the live cue is logged as it starts and ends.
+            self._unsubscribe.append(self.rundown.service.subscribe(lambda _state: self._log_cue(recorder)))
         store.on_problem = show_log.store_problem  # from the writer thread; posted to the loop
         self._unsubscribe.append(show_log.subscribe(self._on_show_log))
         if self.golive is not None:
@@ -388,6 +392,30 @@ class StudioCore:
                 )
             )
         return show_log
+
+    def _log_cue(self, recorder: ShowRecorder) -> None:
+        assert self.rundown is not None
+        service = self.rundown.service
+        index = service.current_index
+        cue = service.state.rundown.cues[index] if index is not None else None
+        live = cue.id if cue is not None else None
+        if live == self._logged_cue:
+            return
+        if self._logged_cue is not None:
+            recorder.cue_ended(self._logged_cue)
+        if cue is not None:
+            recorder.cue_started(cue.id, cue.title, cue.duration_s)
+        self._logged_cue = live
+
+    def _restore_cue(self, cue_id: str, elapsed_s: float) -> None:
+        """Resume after a crash: the cue that was live goes live again (its timer starts anew)."""
+        if self.rundown is None:
+            return
+        cues = self.rundown.service.state.rundown.cues
+        index = next((i for i, cue in enumerate(cues) if cue.id == cue_id), None)
+        if index is not None:
+            log.info("resuming cue %r, %.0f s after it started", cues[index].title, elapsed_s)
+            self.tasks.spawn(self.rundown.service.go(index), "resume-cue")
 
     def _on_show_log(self, status: ShowLogStatus) -> None:
         # A failing write is said once (the Shows panel keeps the sentence up to date); so is its end.
