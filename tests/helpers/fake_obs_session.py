@@ -72,10 +72,10 @@ class FakeObsSession:
         return lambda: self._event_listeners.remove(listener) if listener in self._event_listeners else None
 
     async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
-        return request.parse(await self.request(request.request_type, request.data(), timeout))
+        return request.parse(await self._request(request.request_type, request.data(), timeout))
 
     async def call_batch(self, requests: Sequence[Request[Any]], **_options: Any) -> tuple[Outcome[Any], ...]:
-        results = await self.batch([(r.request_type, r.data()) for r in requests])
+        results = await self._batch([(r.request_type, r.data()) for r in requests])
         return tuple(
             Outcome(r, True, res.code, None, r.parse(res.data)) if res.ok else Outcome(r, False, res.code, res.comment)
             for r, res in zip(requests, results, strict=True)
@@ -90,7 +90,7 @@ class FakeObsSession:
                 results.append(exc)
         return results
 
-    async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
+    async def _request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         if not self.snapshot.connection.connected:
             raise ObsNotConnected("OBS is not connected")
         self.requests.append((request_type, data))
@@ -102,7 +102,7 @@ class FakeObsSession:
             raise ObsRequestError(request_type, code, comment)
         return self._answer(request_type, data)
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]], **_options: Any) -> list[BatchResult]:
+    async def _batch(self, requests: Sequence[tuple[str, JsonDict | None]]) -> list[BatchResult]:
         if not self.snapshot.connection.connected:
             raise ObsNotConnected("OBS is not connected")
         results = []

@@ -125,7 +125,7 @@ def test_status_codes_are_typed() -> None:
     error = ObsRequestError("StopStream", 501, "not streaming")
     assert error.status is RequestStatus.OUTPUT_NOT_RUNNING
     assert ObsRequestError("X", 999, None).status is None
-    assert RequestStatus.RESOURCE_NOT_FOUND == 600
+    assert int(RequestStatus.RESOURCE_NOT_FOUND) == 600
 
 
 def test_events_translate_recorded_payloads() -> None:
