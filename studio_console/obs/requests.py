@@ -224,14 +224,21 @@ class SetVideoSettings(Command):
     base_height: int
     output_width: int
     output_height: int
+    # None keeps OBS's frame rate.
+    fps_numerator: int | None = None
+    fps_denominator: int | None = None
 
     def data(self) -> JsonDict:
-        return {
+        data: JsonDict = {
             "baseWidth": self.base_width,
             "baseHeight": self.base_height,
             "outputWidth": self.output_width,
             "outputHeight": self.output_height,
         }
+        if self.fps_numerator is not None:
+            data["fpsNumerator"] = self.fps_numerator
+            data["fpsDenominator"] = self.fps_denominator or 1
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -490,37 +490,6 @@ class ObsSession:
         await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(requests))))))
         return results
 
-    # -- transitional: string requests, until every caller outside obs/ uses the typed calls --------
-
-    async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
-        return await self._request(request_type, data, timeout)
-
-    async def batch(
-        self,
-        requests: Sequence[tuple[str, JsonDict | None]],
-        *,
-        execution: BatchExecution = BatchExecution.SERIAL_REALTIME,
-        halt_on_failure: bool = False,
-        timeout: float | None = None,
-    ) -> list[BatchResult]:
-        return await self._batch(requests, execution=execution, halt_on_failure=halt_on_failure, timeout=timeout)
-
-    async def request_all(
-        self, calls: Sequence[tuple[str, JsonDict | None]], concurrency: int = 16
-    ) -> list[JsonDict | ObsError]:
-        results: list[JsonDict | ObsError] = [ObsNotConnected("not sent")] * len(calls)
-        queue = iter(enumerate(calls))
-
-        async def worker() -> None:
-            for index, (request_type, data) in queue:
-                try:
-                    results[index] = await self._request(request_type, data)
-                except ObsError as exc:
-                    results[index] = exc
-
-        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(calls))))))
-        return results
-
     # Raw obs-websocket requests: only the OBS layer itself names request types.
 
     async def _request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:

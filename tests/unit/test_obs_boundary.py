@@ -18,6 +18,9 @@ OBS_LAYER = PACKAGE / "obs"
 # Words inside longer text (docstrings, messages): a protocol name is one CamelCase word.
 _WORD = re.compile(r"[A-Za-z]+")
 _FOREIGN_MODULES = ("obswebsocket",)
+# Files the lead engineer is replacing (issue 9), with the names they still use; they move to
+# ObsSession.subscribe_obs_events. An entry that no longer matches fails the test: remove it then.
+PENDING: dict[str, set[str]] = {"studio_console/qt/bridge.py": {"InputVolumeMeters"}}
 
 
 def _outside_obs() -> list[Path]:
@@ -94,11 +97,16 @@ def test_the_check_sees_names_and_imports() -> None:
 
 
 def test_no_obs_websocket_name_outside_the_obs_layer() -> None:
-    offences = [
-        f"{path.relative_to(PACKAGE.parent)}:{line}: {name}"
-        for path in _outside_obs()
-        for line, name in protocol_names_in(path.read_text(encoding="utf-8"))
-    ]
+    offences = []
+    pending_seen: dict[str, set[str]] = {}
+    for path in _outside_obs():
+        where = path.relative_to(PACKAGE.parent).as_posix()
+        for line, name in protocol_names_in(path.read_text(encoding="utf-8")):
+            if name in PENDING.get(where, set()):
+                pending_seen.setdefault(where, set()).add(name)
+            else:
+                offences.append(f"{where}:{line}: {name}")
+    assert pending_seen == PENDING, "PENDING lists names those files no longer use: shorten it"
     assert not offences, "obs-websocket names outside studio_console/obs/ (use obs.requests/obs.events):\n" + "\n".join(
         offences
     )
