@@ -1,6 +1,7 @@
 """Benchmark: OBS request round trip through the app's OBS layer (typed requests, and the layer's own
-untyped path) vs raw obs-websocket-py and simpleobsws, click-to-CurrentProgramSceneChanged vs OBS's own SetCurrentProgramScene round trip, and UI event-loop lag
-during a burst of 1,000 requests. All against one private OBS in one run."""
+untyped path) vs raw obs-websocket-py and simpleobsws, click-to-CurrentProgramSceneChanged vs OBS's
+own SetCurrentProgramScene round trip, and UI event-loop lag during a burst of 1,000 requests. All
+against one private OBS in one run."""
 
 from __future__ import annotations
 
