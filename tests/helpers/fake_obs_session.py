@@ -74,11 +74,13 @@ class FakeObsSession:
     async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
         return request.parse(await self._request(request.request_type, request.data(), timeout))
 
-    async def call_batch(self, requests: Sequence[Request[Any]], **_options: Any) -> tuple[Outcome[Any], ...]:
-        results = await self._batch([(r.request_type, r.data()) for r in requests])
+    async def call_batch(
+        self, requests: Sequence[Request[Any]], *, halt_on_failure: bool = False, **_options: Any
+    ) -> tuple[Outcome[Any], ...]:
+        results = await self._batch([(r.request_type, r.data()) for r in requests], halt_on_failure)
         return tuple(
             Outcome(r, True, res.code, None, r.parse(res.data)) if res.ok else Outcome(r, False, res.code, res.comment)
-            for r, res in zip(requests, results, strict=True)
+            for r, res in zip(requests, results, strict=False)
         )
 
     async def call_all(self, requests: Sequence[Request[R]], concurrency: int = 16) -> list[R | ObsError]:
@@ -102,7 +104,7 @@ class FakeObsSession:
             raise ObsRequestError(request_type, code, comment)
         return self._answer(request_type, data)
 
-    async def _batch(self, requests: Sequence[tuple[str, JsonDict | None]]) -> list[BatchResult]:
+    async def _batch(self, requests: Sequence[tuple[str, JsonDict | None]], halt: bool = False) -> list[BatchResult]:
         if not self.snapshot.connection.connected:
             raise ObsNotConnected("OBS is not connected")
         results = []
@@ -111,6 +113,8 @@ class FakeObsSession:
             if request_type in self._failures:
                 code, comment = self._failures[request_type]
                 results.append(BatchResult(request_type, False, code, comment, {}))
+                if halt:  # as OBS does: the rest is neither run nor answered
+                    break
             else:
                 results.append(BatchResult(request_type, True, 100, None, self._answer(request_type, data)))
         return results
