@@ -90,7 +90,7 @@ class ObsSession:
         return add_listener(self._typed_listeners, listener)
 
     def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
-        """Raw OBS events (type, data). Only for qt/bridge.py until it moves to subscribe_obs_events."""
+        """Raw OBS events (type, data). Only for qt/bridges/obs_bridge.py until it moves to subscribe_obs_events."""
         return add_listener(self._event_listeners, listener)
 
     def _publish(self, snapshot: ObsSnapshot) -> None:
