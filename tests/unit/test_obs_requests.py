@@ -227,3 +227,32 @@ def test_typed_event_listeners_get_translated_events_only() -> None:
     unsubscribe()
     session._on_event("SceneRemoved", {"sceneName": "Later"})
     assert seen == [events.SceneRemoved("Overlay")]
+
+
+def test_every_request_and_event_is_named_as_the_protocol_names_it() -> None:
+    # A typo in a class name would only show as OBS's "unknown request type" at run time.
+    from studio_console.obs.names import EVENT_NAMES, REQUEST_NAMES
+
+    classes = [
+        c
+        for c in vars(requests).values()
+        if isinstance(c, type) and issubclass(c, requests.Request) and c not in (requests.Request, requests.Command)
+    ]
+    assert len(classes) > 30
+    assert {c.request_type for c in classes} <= REQUEST_NAMES
+    assert events.TRANSLATED_EVENTS <= EVENT_NAMES
+    assert {t.__name__ for t in events.ObsEvent.__args__} == events.TRANSLATED_EVENTS  # type: ignore[attr-defined]
+
+
+def test_the_fake_session_keeps_step_with_the_real_one() -> None:
+    import inspect
+
+    from tests.helpers.fake_obs_session import FakeObsSession
+
+    for name in ("call", "call_batch", "call_all", "subscribe", "subscribe_obs_events"):
+        real = inspect.signature(getattr(ObsSession, name)).parameters
+        fake = inspect.signature(getattr(FakeObsSession, name)).parameters
+        positional = [p for p, v in real.items() if v.kind is v.POSITIONAL_OR_KEYWORD]
+        assert [p for p in fake if p in positional] == positional, name
+    assert not hasattr(ObsSession, "request") and not hasattr(ObsSession, "batch")
+    assert not hasattr(FakeObsSession, "request") and not hasattr(FakeObsSession, "batch")
