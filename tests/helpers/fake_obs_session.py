@@ -60,6 +60,7 @@ class FakeObsSession:
         self._event_listeners: list[Callable[[ObsEvent], None]] = []
         self._held: dict[str, asyncio.Event] = {}
         self._failures: dict[str, tuple[int, str]] = {}
+        self._item_ids = 0
 
     # -- the ObsSession surface ------------------------------------------------------------------
 
@@ -131,6 +132,12 @@ class FakeObsSession:
                 "fpsNumerator": video.fps_numerator,
                 "fpsDenominator": video.fps_denominator,
             }
+        if request_type in ("CreateInput", "CreateSceneItem"):
+            # The overlay scene's slots: every created item gets a fresh id.
+            self._item_ids += 1
+            return {"sceneItemId": self._item_ids}
+        if request_type == "GetSceneItemList":
+            return {"sceneItems": []}
         if request_type == "GetProfileParameter":
             assert data is not None
             value = self.profile.get((data["parameterCategory"], data["parameterName"]))
