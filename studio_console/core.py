@@ -29,9 +29,11 @@ from studio_console.demo import (
     rehearsal_audience,
 )
 from studio_console.domain.card import CardLayout, CardState
-from studio_console.domain.chat import ChatHubSnapshot
+from studio_console.domain.chat import ChatHubSnapshot, ChatRules
+from studio_console.domain.money import set_display_locale
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import ShowState
+from studio_console.domain.show_record import ShowLogStatus
 from studio_console.kernel.listeners import Listeners
 from studio_console.kernel.tasks import TaskRunner
 from studio_console.logs import secrets as log_secrets
@@ -51,11 +53,22 @@ from studio_console.services.overlay.ports import ChatCardRenderer
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_catalog
 from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, short_code_lookup
+from studio_console.services.products.pictures import ProductPictures, product_pictures
 from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
+from studio_console.services.remote.show_endpoints import ShowApi
+from studio_console.services.show_log.recorder import ShowRecorder
+from studio_console.services.show_log.service import ShowLog
+from studio_console.services.show_log.store import SHOW_LOG_FILE, ShowStoreError, SqliteShowStore
 from studio_console.settings.keeper import Overrides, SettingsKeeper
-from studio_console.settings.model import OutputSettings, Settings
+from studio_console.settings.model import (
+    ChatSourceConfig,
+    ObsSettings,
+    OutputSettings,
+    RemoteControlSettings,
+    Settings,
+)
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore, SecretUnavailable
 from studio_console.settings.store import SettingsSaveError, SettingsStore
@@ -149,12 +162,16 @@ class StudioCore:
         self._startup_notices: list[Problem] = []
         if startup_notice:
             self._startup_notices.append(Problem("Settings reset", startup_notice))
+        # No settings file yet: the producer has never set this studio up (the shell offers the connection dialog).
+        self.first_run = not store.path.exists()
         self.settings = SettingsKeeper(store, saved, overrides_from(options))
         self.settings.save_failed.add(
             lambda exc: self.report(
                 Problem("Settings not saved", f"{exc}\nThe previous settings file is unchanged.", Severity.ERROR)
             )
         )
+        set_display_locale(self.settings.effective.products.locale)
+        self.settings.changed.add(self._settings_changed)
         self._renderers = renderers
         self.secrets = secrets or SecretStore.open(paths.config_dir, paths.custom_root)
         if self.secrets.warning:
@@ -188,6 +205,9 @@ class StudioCore:
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
+        self.pictures: ProductPictures | None = None
+        self.show_log: ShowLog | None = None
+        self._show_log_failing = False
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -327,6 +347,42 @@ class StudioCore:
             self._notice(Problem("Chat", problem, transient=True))
         return hub
 
+    async def build_show_log(self, show: ProductShow) -> ShowLog | None:
+        """The show record in the data folder; a show a crash left open is offered for resuming."""
+        path = self.paths.data_dir / SHOW_LOG_FILE
+        try:
+            store = await asyncio.to_thread(SqliteShowStore, path)
+        except ShowStoreError as exc:
+            self._notice(Problem("Show log is off", str(exc), Severity.ERROR))
+            return None
+        recorder = ShowRecorder(store, show=show, chat=self.chat, obs=self.session, output=self.golive)
+        show_log = ShowLog(store, recorder, show)
+        store.on_problem = show_log.store_problem  # from the writer thread; posted to the loop
+        self._unsubscribe.append(show_log.subscribe(self._on_show_log))
+        if self.golive is not None:
+            self._unsubscribe.append(self.golive.subscribe(show_log.on_output))  # live: a show starts
+        resumable = await show_log.find_resumable_async()
+        if resumable is not None:
+            self._notice(
+                Problem(
+                    "Show not ended",
+                    f"The show \u201c{resumable.title}\u201d did not end (the app stopped during it). "
+                    "Resume it from the Shows panel to get the pinned product, the queue, the stock and a "
+                    "running flash sale back, or start a new show.",
+                    Severity.INFO,
+                )
+            )
+        return show_log
+
+    def _on_show_log(self, status: ShowLogStatus) -> None:
+        # A failing write is said once (the Shows panel keeps the sentence up to date); so is its end.
+        failing = status.problem is not None
+        if failing and not self._show_log_failing:
+            self.report(Problem("Show log not written", status.problem or "", Severity.ERROR))
+        elif self._show_log_failing and not failing:
+            self.report(Problem("Show log", "The show log is written again.", Severity.INFO, transient=True))
+        self._show_log_failing = failing
+
     def build_remote(self) -> None:
         remote = self.settings.effective.remote
         if not remote.enabled:
@@ -353,6 +409,9 @@ class StudioCore:
         if self.chat is not None:
             chat_api = ChatApi(self.remote_server, self.chat)
             self.remote.add_state_section("chat", lambda: {**chat_api.state(), **self.chat_on_air_state()})
+        if self.show_log is not None:
+            show_api = ShowApi(self.remote_server, self.show_log)
+            self.remote.add_state_section("show", show_api.state)
 
     def _notice(self, problem: Problem) -> None:
         if self.is_ready:
@@ -397,6 +456,55 @@ class StudioCore:
 
     # -- operator settings that services apply and the keeper saves ------------------------------
 
+    def _settings_changed(self, sections: frozenset[str], settings: Settings) -> None:
+        if "products" in sections:
+            set_display_locale(settings.products.locale)
+
+    def apply_obs_connection(self, obs: ObsSettings) -> None:
+        """The producer confirmed OBS's address (the password is already in the keyring): reconnect there."""
+        self.settings.update("obs", host=obs.host, port=obs.port, request_timeout_s=obs.request_timeout_s)
+        effective = self.settings.effective.obs
+        self.session.set_password(self.obs_password())
+        self.session.set_address(effective.host, effective.port)
+
+    async def set_chat_sources(self, configs: list[ChatSourceConfig]) -> None:
+        """Save the chat channels and replace the running sources with them (the chat bridge stays)."""
+        self.settings.update("chat", sources=[c.model_dump() for c in configs])
+        hub = self.chat
+        if hub is None:
+            return
+        for source_id, source in hub.sources.items():
+            if source is not hub.bridge:
+                await hub.remove_source(source_id)
+        before = set(hub.sources)
+        for problem in add_configured_sources(hub, configs, self.secrets.get):
+            self.report(Problem("Chat", problem, transient=True))
+        for source_id, source in hub.sources.items():
+            if source_id not in before:
+                source.start()
+
+    def set_chat_rules(self, rules: ChatRules) -> None:
+        self.settings.update("chat", rules=rules)
+        if self.chat is not None:
+            self.chat.set_rules(rules)
+
+    async def apply_remote_settings(self, remote: RemoteControlSettings) -> None:
+        """Save the remote-control settings; the API follows at once (off, on, or on another port)."""
+        self.settings.update("remote", enabled=remote.enabled, port=remote.port)
+        if self.remote_server is not None:
+            await self.remote_server.stop()
+            self.remote_server = None
+            self.remote = None
+        if self.settings.effective.remote.enabled and self.is_ready:
+            self.build_remote()
+            if self.remote_server is not None:
+                await self._start_remote()
+
+    def set_remote_token(self, token: str) -> None:
+        """A new token is in the keyring: the running API accepts only it from now on."""
+        if self.remote_server is not None:
+            self.remote_server.set_token(token)
+
     async def set_card_layout(self, layout: CardLayout) -> None:
         assert self.products is not None
         self.settings.update("products", card_layout=layout.value)
@@ -428,6 +536,10 @@ class StudioCore:
         self.placement = CardPlacement(
             self.session, desk.overlay, self.tasks, self._placement_rule(), self._save_placement
         )
+        self.pictures = product_pictures(desk.show, self.paths.data_dir)
+        self.pictures.add_problem_listener(
+            lambda problem: self.report(Problem("Product picture", problem.message, transient=True))
+        )
         self.chat = self.build_chat(desk.show)
         self.chat_on_air = ChatOnAir(
             desk.overlay,
@@ -444,12 +556,14 @@ class StudioCore:
             self.placement.changed.add(self._publish_products),
             self.session.subscribe(self._on_snapshot),
         ]
+        self.show_log = await self.build_show_log(desk.show)
         if settings.remote.enabled:
             self.build_remote()
         self.is_ready = True
         self.ready.notify()
         self.session.start()
         self.chat.start()
+        self.pictures.start()
         self.tasks.spawn(self.thumbnails.run(), "scene-thumbnails")
         self.tasks.spawn(self.monitor_feed.run(), "program-monitor")
         if self.remote_server is not None:
@@ -519,6 +633,10 @@ class StudioCore:
     def recordings_dir(self) -> Path:
         return self.paths.data_dir / "rehearsals"
 
+    def reports_dir(self) -> Path:
+        """Where show reports are exported (one folder per show)."""
+        return self.paths.data_dir / "reports"
+
     async def close(self) -> None:
         """Stop in reverse order of start: API, tasks, chat, products, go-live, OBS; save settings last."""
         if self._closed:
@@ -530,10 +648,16 @@ class StudioCore:
             await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
+        if self.show_log is not None:
+            # Quitting mid-show leaves the show open: the next start offers to resume it.
+            self.show_log.close()
+            await asyncio.to_thread(self.show_log.store.close)
         if self.chat is not None:
             await self.chat.stop()
         if self.placement is not None:
             self.placement.close()
+        if self.pictures is not None:
+            await self.pictures.close()
         if self.products is not None:
             await self.products.keeper.close()
             await self.products.show.close()
