@@ -199,7 +199,7 @@ def test_an_instance_whose_plugin_is_gone_stays_listed_and_is_saved_back_unchang
     assert not info.available and info.display_name == "ACME cloud"
     assert info.unavailable_reason == "ImportError: No module named 'acme'"
     assert registry.selected_id == "local_test_server"
-    with pytest.raises(UnknownDestination, match="not available.*No module named 'acme'"):
+    with pytest.raises(UnknownDestination, match=r"not available.*No module named 'acme'"):
         registry.select("acme-1")
     acme_type = next(t for t in registry.types() if t.sink_type == "acme")
     assert not acme_type.available
