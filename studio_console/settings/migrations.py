@@ -21,19 +21,29 @@ def _v1_to_v2(raw: RawSettings) -> RawSettings:
     return raw
 
 
-# Schema 2 listed every built-in sink once, in this order, with options keyed by sink type.
-_V2_SINKS = ("local_test_server", "tiktok_live", "youtube_live", "twitch", "custom_rtmp")
-
-
 def _v2_to_v3(raw: RawSettings) -> RawSettings:
-    # v2: {"output": {"destination": id, "sinks": {sink_type: options}}}, one instance per sink type.
-    # v3: {"output": {"destination": id, "destinations": [{id, sink_type, display_name, options}]}}.
+    # v2 nested the cards only into the scenes chosen by hand (none at first: cards never showed in a
+    # studio's own scenes). v3 shows them everywhere but excluded scenes; a v2 choice is kept as is.
+    products = dict(raw.get("products") or {})
+    if products.get("card_scenes"):
+        products["card_scenes_mode"] = "chosen"
+    raw["products"] = products
+    return raw
+
+
+# Schemas 2 and 3 listed every built-in sink once, in this order, with options keyed by sink type.
+_V3_SINKS = ("local_test_server", "tiktok_live", "youtube_live", "twitch", "custom_rtmp")
+
+
+def _v3_to_v4(raw: RawSettings) -> RawSettings:
+    # v2/v3: {"output": {"destination": id, "sinks": {sink_type: options}}}, one instance per sink type.
+    # v4: {"output": {"destination": id, "destinations": [{id, sink_type, display_name, options}]}}.
     # Ids stay the sink types, so stored stream keys (stream-key:<id>) and the selection still match.
     output = raw.get("output")
     output = dict(output) if isinstance(output, dict) else {}
     sinks = output.pop("sinks", None)
     sinks = sinks if isinstance(sinks, dict) else {}
-    ids = list(_V2_SINKS) + [str(sink_id) for sink_id in sinks if sink_id not in _V2_SINKS]
+    ids = list(_V3_SINKS) + [str(sink_id) for sink_id in sinks if sink_id not in _V3_SINKS]
     selected = output.get("destination")
     if isinstance(selected, str) and selected and selected not in ids:
         ids.append(selected)  # a plugin sink that was selected without options of its own
@@ -48,7 +58,7 @@ def _v2_to_v3(raw: RawSettings) -> RawSettings:
     return raw
 
 
-MIGRATIONS: dict[int, Callable[[RawSettings], RawSettings]] = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict[int, Callable[[RawSettings], RawSettings]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 class MigrationError(ValueError):

@@ -106,10 +106,11 @@ def test_write_atomic_never_leaves_partial_file(tmp_path: Path, monkeypatch: pyt
     assert target.read_text() == "old"
 
 
-def test_v2_output_becomes_destination_instances_with_the_same_ids(tmp_path: Path) -> None:
+@pytest.mark.parametrize("version", [2, 3])
+def test_v2_and_v3_output_becomes_destination_instances_with_the_same_ids(tmp_path: Path, version: int) -> None:
     path = tmp_path / "settings.json"
     v2 = {
-        "schema_version": 2,
+        "schema_version": version,
         "output": {
             "destination": "custom_rtmp",
             "sinks": {
@@ -138,7 +139,7 @@ def test_v2_output_becomes_destination_instances_with_the_same_ids(tmp_path: Pat
     local = output.instance("local_test_server")
     assert local is not None and local.options == {"port": 19350}
     on_disk = json.loads(path.read_text())
-    assert on_disk["schema_version"] == SCHEMA_VERSION == 3
+    assert on_disk["schema_version"] == SCHEMA_VERSION == 4
     assert "sinks" not in on_disk["output"] and '"k"' not in path.read_text()
 
 
@@ -163,3 +164,14 @@ def test_a_broken_destination_entry_is_left_out_naming_it_and_the_rest_is_kept(
     ]
     assert "output.destinations.1 is left out: id:" in caplog.text
     assert "output.destinations.3 is left out: the id 'twitch' is used twice" in caplog.text
+
+
+def test_v2_card_scenes_migrate_to_chosen_mode_and_empty_to_all(tmp_path: Path) -> None:
+    chosen = tmp_path / "chosen.json"
+    chosen.write_text(json.dumps({"schema_version": 2, "products": {"card_scenes": ["Host", "Split"]}}))
+    settings = SettingsStore(chosen).load().settings
+    assert settings.products.card_scenes_mode == "chosen"
+    assert settings.products.card_scenes == ["Host", "Split"]
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"schema_version": 2, "products": {"card_scenes": []}}))
+    assert SettingsStore(empty).load().settings.products.card_scenes_mode == "all"
