@@ -221,3 +221,39 @@ def test_the_add_menu_lists_every_installed_kind_in_order() -> None:
     assert all(t.available and t.display_name for t in registry.types())
     with pytest.raises(UnknownDestination, match="no kind of destination called 'nope'"):
         registry.add("nope")
+
+
+def test_the_composition_roots_older_call_keeps_its_output_copy_up_to_date() -> None:
+    """core.py today: load_sinks(output.sinks) + GoLiveService(..., output, on_settings_changed=...)."""
+    from studio_console.adapters.sinks.builtin import load_sinks
+
+    output = OutputSettings(
+        destinations=[
+            DestinationConfig(id="local_test_server", sink_type="local_test_server"),
+            DestinationConfig(id="gone", sink_type="acme", display_name="ACME", options={"region": "eu"}),
+        ]
+    )
+    loaded = load_sinks(output.sinks)
+    assert list(loaded.sinks) == ["local_test_server"] and "not installed" in loaded.unavailable["gone"]
+    notified: list[int] = []
+    service = GoLiveService(
+        FakeObsSession(),
+        DictSecrets(),
+        loaded.sinks,
+        output,
+        unavailable=loaded.unavailable,
+        on_settings_changed=lambda: notified.append(1),
+    )
+    # Every installed kind can be added, though no YouTube instance was configured.
+    assert "youtube_live" in [t.sink_type for t in service.status.sink_types]
+    second = service.add_destination("youtube_live", "Second channel")
+    service.select(second)
+    assert notified and output.destination == second
+    assert [(d.id, d.sink_type) for d in output.destinations] == [
+        ("local_test_server", "local_test_server"),
+        ("gone", "acme"),
+        (second, "youtube_live"),
+    ]
+    gone = output.instance("gone")
+    assert gone is not None and gone.options == {"region": "eu"}  # an unavailable one is kept as it was
+    asyncio.run(service.shutdown())

@@ -64,6 +64,8 @@ class Destinations:
         self._problems: dict[str, str] = {}
         self._key_set: dict[str, bool] = {}
         self._listeners: list[ChangeListener] = []
+        # Instances handed in already built whose class is not the registered one for their type.
+        self._instance_factories: dict[str, SinkFactory] = {}
         self._lock_reason: str | None = None
         self._locked_ids: frozenset[str] = frozenset()
         for config in output.destinations:
@@ -92,18 +94,23 @@ class Destinations:
         *,
         unavailable: Mapping[str, str] | None = None,
         save: OutputSaver | None = None,
+        types: SinkTypes | None = None,
     ) -> Destinations:
         """A registry over sinks built elsewhere (tests, older callers), in their order.
 
-        A sink class is its own factory: options changes rebuild an instance with its class. Names
-        and options of unavailable instances come from ``output`` when it lists them.
+        A sink class is its own factory: an options change rebuilds the instance with its own class.
+        Names and options of unavailable instances come from ``output`` when it lists them. New
+        instances can be of any type in ``types`` (default: the installed ones).
         """
         output = output or OutputSettings(destinations=[])
-        registry = cls(OutputSettings(destination=output.destination, destinations=[]), {}, secrets, save=save)
+        known = discover_sink_types() if types is None else types
+        registry = cls(OutputSettings(destination=output.destination, destinations=[]), known, secrets, save=save)
         for sink_id, sink in sinks.items():
             factory: SinkFactory = type(sink)  # type: ignore[assignment]  # every sink class is its own factory
             sink_type = str(getattr(factory, "sink_type_id", "") or sink_id)
-            registry._types.setdefault(sink_type, PluginEntry(sink_type, f"instance:{sink_id}", factory))
+            if registry._types.get(sink_type, PluginEntry("", "", None)).plugin is not factory:
+                # The built instance's own class rebuilds it (a test's fake, a plugin of the same name).
+                registry._instance_factories[sink_id] = factory
             saved = output.instance(sink_id)
             registry._configs[sink_id] = DestinationConfig(
                 id=sink_id,
@@ -135,13 +142,14 @@ class Destinations:
         self._sinks.pop(destination_id, None)
         self._problems.pop(destination_id, None)
         entry = self._types.get(config.sink_type)
-        if entry is None or entry.plugin is None:
+        factory = self._instance_factories.get(destination_id) or (entry.plugin if entry is not None else None)
+        if factory is None:
             reason = entry.error if entry is not None and entry.error else None
             self._problems[destination_id] = reason or f"the sink type {config.sink_type!r} is not installed"
             log.warning("stream destination %s is unavailable: %s", destination_id, self._problems[destination_id])
             return None
         try:
-            sink = build_sink(entry.plugin, destination_id, config.display_name, config.options)
+            sink = build_sink(factory, destination_id, config.display_name, config.options)
         except Exception as exc:  # a broken plugin must not take the app down
             log.error("stream destination %r could not be created: %s: %s", destination_id, type(exc).__name__, exc)
             self._problems[destination_id] = f"{type(exc).__name__}: {exc}"
@@ -233,7 +241,6 @@ class Destinations:
                 unavailable_reason=entry.error,
             )
             for name, entry in self._types.items()
-            if not entry.value.startswith("instance:")
         )
 
     def output(self) -> OutputSettings:
@@ -285,7 +292,7 @@ class Destinations:
     def add(self, sink_type: str, display_name: str = "", options: Mapping[str, Any] | None = None) -> str:
         """A new instance of ``sink_type``; returns its id (the type's name, then ``-2``, ``-3``...)."""
         entry = self._types.get(sink_type)
-        if entry is None or entry.value.startswith("instance:"):
+        if entry is None:
             raise UnknownDestination(f"There is no kind of destination called {sink_type!r}.")
         if entry.plugin is None:
             raise UnknownDestination(f"{type_name(entry)} cannot be added: {entry.error or 'it failed to load'}.")
@@ -343,6 +350,7 @@ class Destinations:
             raise GoLiveError(f"{name} is the only destination left: add another before removing it.")
         sink = self._sinks.pop(destination_id, None)
         del self._configs[destination_id]
+        self._instance_factories.pop(destination_id, None)
         self._problems.pop(destination_id, None)
         self._key_set.pop(destination_id, None)
         self.secrets.delete(stream_key_name(destination_id))
