@@ -269,6 +269,7 @@ class GoLiveService:
 
     def select(self, sink_id: str) -> None:
         """Choose where the next stream goes. Refused while a stream runs or starts."""
+        self._sync_lock()  # OBS's state as of now, even if another listener acts before ours ran
         self.destinations.select(sink_id)
 
     def add_destination(self, sink_type: str, display_name: str = "") -> str:
@@ -276,17 +277,21 @@ class GoLiveService:
         return self.destinations.add(sink_type, display_name)
 
     async def rename_destination(self, sink_id: str, display_name: str) -> None:
+        self._sync_lock()
         await self.destinations.rename(sink_id, display_name)
 
     async def remove_destination(self, sink_id: str) -> None:
+        self._sync_lock()
         await self.destinations.remove(sink_id)
 
     async def set_server_url(self, sink_id: str, url: str) -> None:
         """A new server URL for a destination whose server is editable (TikTok, Twitch ingest, custom)."""
+        self._sync_lock()
         await self.destinations.set_server_url(sink_id, url)
 
     async def set_options(self, sink_id: str, changes: Mapping[str, Any]) -> None:
         """Change a destination's options (validated by its sink type's model); they are saved."""
+        self._sync_lock()
         await self.destinations.set_options(sink_id, changes)
 
     def set_stream_key(self, sink_id: str, key: str) -> None:
