@@ -60,8 +60,11 @@ async def _run_with_window(core: Any, window: Any, options: LaunchOptions, log_l
             log.error("event loop: %s", context.get("message"))
 
     loop.set_exception_handler(loop_exception)
+    from studio_console.qt.quit_signals import QuitSignals
+
     shell = QtShell(core, log_level, window=window)
     shell.window.close_requested.connect(request_quit)
+    quit_signals = QuitSignals(lambda _name: request_quit())
     shell.show()
     try:
         await core.start()
@@ -72,6 +75,7 @@ async def _run_with_window(core: Any, window: Any, options: LaunchOptions, log_l
     finally:
         shell.close()
         await core.close()
+        quit_signals.close()
         log.info("%s stopped", APP_NAME)
     return 0
 
@@ -115,9 +119,7 @@ def run(options: LaunchOptions) -> int:
     loaded = store.load()
     level = options.log_level or loaded.settings.log_level
     setup_logging(paths.log_dir, level)
-    core = StudioCore(
-        options, paths, store, loaded.settings, startup_notice=loaded.notice, renderers=_qt_renderers_if_needed()
-    )
+    core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice)
     log.debug("core built after %.0f ms", (time.monotonic() - started) * 1000)
     from studio_console.qt.event_loop import run as run_qt_loop
 
@@ -138,16 +140,3 @@ def _run_headless(options: LaunchOptions, paths: AppPaths) -> int:
     import asyncio
 
     return asyncio.run(run_headless(core, options.quit_after))
-
-
-def _qt_renderers_if_needed() -> Any:
-    """The Qt painters, only while the Qt-free renderers are not installed."""
-    try:
-        import studio_console.render  # noqa: F401
-    except ImportError:
-        from studio_console.core import Renderers
-        from studio_console.qt.render.card_renderer import CardRenderer
-        from studio_console.qt.render.qt_chat_cards import QtChatCards
-
-        return Renderers(product=CardRenderer(), chat=QtChatCards())
-    return None

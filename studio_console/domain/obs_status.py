@@ -10,6 +10,8 @@ class ConnectionStatus(StrEnum):
     CONNECTING = "connecting"
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
+    # The connection is there (or accepted) but OBS stopped answering: hung, stopped or overloaded.
+    NOT_ANSWERING = "not_answering"
     AUTH_FAILED = "auth_failed"
     UNSUPPORTED = "unsupported"
     STOPPED = "stopped"

@@ -100,6 +100,9 @@ class QtShell:
             window.set_panel("Products", panel, scrollable=True)
             self.products = ProductsBridge(core, panel)
             self.products.import_finished.connect(lambda title, text: window.show_notice(title, text))
+            self.products.import_progress.connect(
+                lambda share: window.statusBar().showMessage(f"Importing products… {share:.0%}", STATUS_MESSAGE_MS)
+            )
             self.products_panel = panel
         if core.chat is not None and self.chat is None:
             from studio_console.qt.bridges.chat_bridge import ChatBridge
