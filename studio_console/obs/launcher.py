@@ -10,8 +10,12 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+from studio_console.obs import tether
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +56,16 @@ class VirtualDisplay:
         if xvfb is None:
             raise FileNotFoundError("Xvfb is not installed (Debian/Ubuntu: apt-get install xvfb)")
         read_fd, write_fd = os.pipe()
+        dies_with_app, started = _child_dies_with_parent()
         try:
             proc = subprocess.Popen(
                 [xvfb, "-displayfd", str(write_fd), "-screen", "0", size, "-nolisten", "tcp"],
                 pass_fds=(write_fd,),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                **dies_with_app,
             )
+            started(proc)
         finally:
             os.close(write_fd)
         with os.fdopen(read_fd) as reader:
@@ -235,6 +242,12 @@ class ObsProcess:
         return launch_obs(self.config, display=display)
 
 
+def _child_dies_with_parent() -> tuple[dict[str, Any], Callable[[subprocess.Popen[bytes]], None]]:
+    """Popen arguments and a post-start step so the child never outlives the app, even after kill -9."""
+    how = tether.child_dies_with_parent()
+    return how.popen_kwargs, lambda child: tether.tethered_after_start(how, child)
+
+
 def launch_obs(cfg: ObsConfig, display: VirtualDisplay | None = None, headless: bool | None = None) -> ObsProcess:
     """Start OBS on ``cfg``; under a new Xvfb when there is no screen (or ``headless`` is True)."""
     exe = obs_executable()
@@ -269,6 +282,7 @@ def launch_obs(cfg: ObsConfig, display: VirtualDisplay | None = None, headless: 
         str(cfg.port),
     ]
     log_file = open(cfg.home / "obs-stdout.log", "ab")  # noqa: SIM115 - handed to the child
+    dies_with_app, started = _child_dies_with_parent()
     try:
         proc = subprocess.Popen(
             args,
@@ -278,7 +292,9 @@ def launch_obs(cfg: ObsConfig, display: VirtualDisplay | None = None, headless: 
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            **dies_with_app,
         )
+        started(proc)
     finally:
         log_file.close()
     log.info("started OBS (pid %s) on websocket port %s", proc.pid, cfg.port)
