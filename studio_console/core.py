@@ -35,6 +35,7 @@ from studio_console.domain.show import ShowState
 from studio_console.domain.show_record import ShowLogStatus
 from studio_console.kernel.listeners import Listeners
 from studio_console.kernel.tasks import TaskRunner
+from studio_console.logs import log_file_handler
 from studio_console.logs import secrets as log_secrets
 from studio_console.obs.launcher import obs_executable
 from studio_console.obs.session import ObsSession
@@ -183,6 +184,10 @@ class StudioCore:
         for problem in self.secrets.problems:
             self._startup_notices.append(Problem("Secrets", problem, Severity.ERROR))
         self.tasks = TaskRunner(on_error=self.report_error)
+        handler = log_file_handler()
+        if handler is not None:
+            # From the logging call's thread: posted to the loop when one runs, so Qt is only touched there.
+            handler.on_problem = self._log_file_problem
         effective = self.settings.effective
         self.managed_obs: ManagedObs | None = None
         password = self.obs_password()
@@ -226,6 +231,15 @@ class StudioCore:
     def report(self, problem: Problem) -> None:
         log.log(logging.ERROR if problem.severity is Severity.ERROR else logging.WARNING, "%s", problem.text)
         self.problems.notify(problem)
+
+    def _log_file_problem(self, text: str) -> None:
+        problem = Problem("Log file not written", text, Severity.WARNING, transient=True)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
+        if loop is not None:
+            loop.call_soon(self.problems.notify, problem)
 
     def report_error(self, exc: Exception) -> None:
         """An action failed: one sentence in the status line, never a crash."""

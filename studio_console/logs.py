@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import re
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 REDACTED = "***"
 # A stream key is the last path segment of an RTMP URL: rtmp://host/app/KEY.
@@ -66,6 +70,42 @@ def make_formatter() -> logging.Formatter:
     return RedactingFormatter(LOG_FORMAT)
 
 
+class LogFileHandler(logging.handlers.RotatingFileHandler):
+    """The rotating log file; a write that fails (disk full) is counted and said once, not per line.
+
+    The standard handler prints a traceback to stderr for every line it cannot write: 300 lines of a
+    full disk gave 273 tracebacks. Here the first failure (and then one a minute) prints one line, the
+    count of lost lines is kept, and ``on_problem`` (the app's problems channel) hears it once.
+    """
+
+    REPORT_EVERY_S = 60.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lost_lines = 0
+        self.on_problem: Callable[[str], None] | None = None
+        self._last_report = -self.REPORT_EVERY_S
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        self.lost_lines += 1
+        now = time.monotonic()
+        if now - self._last_report < self.REPORT_EVERY_S:
+            return
+        self._last_report = now
+        error = sys.exc_info()[1]
+        text = f"The log file {self.baseFilename} cannot be written ({error}); {self.lost_lines} lines lost so far."
+        with contextlib.suppress(Exception):
+            sys.stderr.write(text + "\n")
+        if self.on_problem is not None:
+            with contextlib.suppress(Exception):
+                self.on_problem(text)
+
+
+def log_file_handler() -> LogFileHandler | None:
+    """The app's log file handler, once ``setup_logging`` has run."""
+    return next((h for h in logging.getLogger().handlers if isinstance(h, LogFileHandler)), None)
+
+
 def setup_logging(log_dir: Path, level: str = "INFO", to_stderr: bool = True) -> Path:
     """Send the app's logs to a rotating file (and stderr); returns the log file's path."""
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -76,9 +116,7 @@ def setup_logging(log_dir: Path, level: str = "INFO", to_stderr: bool = True) ->
         if getattr(handler, "_studio_console", False):
             root.removeHandler(handler)
             handler.close()
-    file_handler = logging.handlers.RotatingFileHandler(
-        log_file, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8"
-    )
+    file_handler = LogFileHandler(log_file, maxBytes=5 * 1024 * 1024, backupCount=5, encoding="utf-8")
     file_handler.setLevel(level)
     handlers: list[logging.Handler] = [file_handler]
     if to_stderr:
