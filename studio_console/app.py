@@ -19,6 +19,7 @@ from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.cli import LaunchOptions
 from studio_console.domain.card import CardLayout
 from studio_console.logs import redact, setup_logging
+from studio_console.obs.discovery import current_system, install_hint
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
 from studio_console.obs.session import ObsSession
 from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_catalog
@@ -67,7 +68,7 @@ class ManagedObs:
 
     async def ensure_running(self) -> bool:
         if obs_executable() is None:
-            raise FileNotFoundError("OBS Studio is not installed (Debian/Ubuntu: sudo apt-get install obs-studio)")
+            raise FileNotFoundError(install_hint(current_system()))
         loop = asyncio.get_running_loop()
         if self.process is None or not self.process.running():
             self.config.home.mkdir(parents=True, exist_ok=True)
