@@ -13,7 +13,7 @@ import traceback
 from types import TracebackType
 from typing import Any
 
-from studio_console import APP_NAME
+from studio_console import APP_ID, APP_NAME
 from studio_console.adapters.chat import discover_chat_sources
 from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.cli import LaunchOptions
@@ -278,6 +278,8 @@ class Studio:
         window.remote_info_requested.connect(self.show_remote_info)
         window.shortcuts_edit_requested.connect(self.edit_shortcuts)
         window.card_scenes_requested.connect(self.choose_card_scenes)
+        window.about_requested.connect(self.show_about)
+        window.log_folder_requested.connect(self.open_log_folder)
 
         window.show()
         log.info(
@@ -360,6 +362,22 @@ class Studio:
         dialog.accepted.connect(lambda: bridge.run(bridge.place_cards(dialog.chosen()), "card-scenes"))
         dialog.open()
         self._card_scenes_dialog = dialog
+
+    def show_about(self) -> None:
+        from studio_console.assets import icon_file
+        from studio_console.qt.dialogs.about_dialog import AboutDialog, about_info
+
+        info = about_info(self.bridge.session.snapshot.connection, self.paths.log_dir, obs_executable())
+        dialog = AboutDialog(info, icon_file(128), self.window)
+        dialog.log_folder_requested.connect(self.open_log_folder)
+        dialog.open()
+        self._about_dialog = dialog
+
+    def open_log_folder(self) -> None:
+        from studio_console.qt.dialogs.about_dialog import open_folder
+
+        if not open_folder(self.paths.log_dir):
+            self.window.show_notice("Log folder", f"No file manager opened; the logs are in {self.paths.log_dir}")
 
     def save_settings(self) -> None:
         try:
@@ -455,6 +473,22 @@ def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
     logging.getLogger("qt").warning("%s", message)
 
 
+def _set_app_icon(app: Any) -> None:
+    """Window and taskbar icon; on Wayland the desktop entry's name links the window to its icon."""
+    from PySide6.QtGui import QIcon
+
+    from studio_console.assets import ICON_SIZES, MissingResourceError, icon_file
+
+    app.setDesktopFileName(APP_ID)
+    icon = QIcon()
+    try:
+        for size in ICON_SIZES:
+            icon.addFile(str(icon_file(size)))
+    except MissingResourceError as exc:
+        log.warning("%s", exc)
+    app.setWindowIcon(icon)
+
+
 def run(options: LaunchOptions) -> int:
     paths = AppPaths.under(options.config_dir) if options.config_dir else AppPaths.default()
     paths.ensure()
@@ -475,6 +509,7 @@ def run(options: LaunchOptions) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    _set_app_icon(app)
     app.setQuitOnLastWindowClosed(False)  # the app quits through Studio.request_quit, after shutdown
     studio = Studio(options, paths, store, loaded.settings, loaded.notice)
     log.debug("Qt ready after %.0f ms", (time.monotonic() - started) * 1000)
