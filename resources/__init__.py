@@ -1,1 +1,1 @@
-"""Data files of Studio Console (demo catalog, icons, desktop entry), installed as the package studio_console.resources."""
+"""Data files of Studio Console (demo catalog, icons, desktop entry), installed as studio_console.resources."""
