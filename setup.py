@@ -1,4 +1,4 @@
-"""What pyproject.toml cannot say: the top-level resources/ folder is installed as the package studio_console.resources."""
+"""What pyproject.toml cannot say: the top-level resources/ folder installs as the package studio_console.resources."""
 
 from setuptools import find_namespace_packages, find_packages, setup
 
