@@ -34,10 +34,10 @@ from PySide6.QtGui import QGuiApplication, QImage
 from studio_console.domain.card import CardLayout, CardState, card_for, card_rect
 from studio_console.obs.session import ObsSession
 from studio_console.qt.render.card_renderer import CardRenderer, png_bytes
-from studio_console.services.catalog_io import demo_catalog_path, import_json
-from studio_console.services.overlay import OverlayService
-from studio_console.services.product_show import ProductShow
-from studio_console.services.thumbnails import decode_data_uri
+from studio_console.services.obs_control.thumbnails import decode_data_uri
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import demo_catalog_path, import_json
+from studio_console.services.products.show import ProductShow
 
 SHOT_WIDTH = 320
 SCENE = "Bench program"

@@ -19,7 +19,7 @@ from PySide6.QtGui import QGuiApplication
 
 from studio_console.domain.card import CardLayout, card_for
 from studio_console.qt.render.card_renderer import CardRenderer, png_bytes
-from studio_console.services.catalog_io import demo_catalog_path, import_json
+from studio_console.services.products.catalog_io import demo_catalog_path, import_json
 
 CANVASES = [(640, 360), (1280, 720), (1920, 1080), (1080, 1920)]
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from _common import emit
 
-from studio_console.services.catalog_io import CatalogStore, export_json, import_catalog, import_json
+from studio_console.services.products.catalog_io import CatalogStore, export_json, import_catalog, import_json
 
 COLUMNS = [
     "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags", "Published",

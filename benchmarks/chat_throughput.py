@@ -56,7 +56,7 @@ from studio_console.app import freeze_startup_heap
 from studio_console.domain.chat import ChatMessage
 from studio_console.qt.models.chat_model import ChatModel, plain_line
 from studio_console.qt.views.chat_panel import ChatPanel
-from studio_console.services.chat_hub import ChatHub
+from studio_console.services.chat.hub import ChatHub
 
 LAG_P99_LIMIT_MS = 8.0
 PAINT_P99_LIMIT_MS = 150.0

@@ -61,7 +61,7 @@ async def app_layer(port: int, password: str) -> dict[str, object]:
     from PySide6.QtCore import QTimer
 
     from studio_console.obs.session import ObsSession
-    from studio_console.services.switcher import SceneSwitcher
+    from studio_console.services.obs_control.switcher import SceneSwitcher
 
     session = ObsSession("127.0.0.1", port, password)
     session.start()

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from studio_console.domain.catalog import Catalog, Product, Variant  # noqa: E402
-from studio_console.services.catalog_io import export_json  # noqa: E402
+from studio_console.services.products.catalog_io import export_json  # noqa: E402
 
 OUT = ROOT / "resources" / "demo_catalog"
 SIZE = 256

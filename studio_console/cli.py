@@ -20,6 +20,7 @@ class LaunchOptions:
     remote_port: int | None = None
     remote_token_env: str | None = None
     quit_after: float | None = None
+    headless: bool = False
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -71,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="read the remote-control API token from environment variable NAME",
     )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="run without a window (no Qt): OBS control, cards, chat and the remote API only",
+    )
     parser.add_argument("--quit-after", metavar="SECONDS", type=float, help=argparse.SUPPRESS)
     return parser
 
@@ -101,4 +107,5 @@ def parse_args(argv: list[str] | None = None) -> LaunchOptions:
         remote_port=ns.remote_port,
         remote_token_env=ns.remote_token_env,
         quit_after=ns.quit_after,
+        headless=ns.headless,
     )

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from studio_console.domain.obs_state import (
@@ -16,7 +14,8 @@ from studio_console.domain.obs_state import (
     ConnectionStatus,
     ObsSnapshot,
 )
-from studio_console.listeners import add_listener
+from studio_console.kernel.backoff import Backoff
+from studio_console.kernel.listeners import add_listener
 from studio_console.obs import translate
 from studio_console.obs.client import BatchResult, ObsClient
 from studio_console.obs.errors import (
@@ -35,20 +34,6 @@ SnapshotListener = Callable[[ObsSnapshot], None]
 EventListener = Callable[[str, JsonDict], None]
 # Called when nothing answers on the port; returns True when it started OBS (demo mode).
 NotRunningHook = Callable[[], Awaitable[bool]]
-
-
-@dataclass(frozen=True)
-class Backoff:
-    """Jittered exponential back-off: the first retry is fast, later ones are capped."""
-
-    first_s: float = 0.15
-    factor: float = 2.0
-    cap_s: float = 1.5
-    jitter: float = 0.2
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.cap_s, self.first_s * self.factor ** max(0, attempt - 1))
-        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
 
 
 class ObsSession:

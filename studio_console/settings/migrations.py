@@ -21,7 +21,17 @@ def _v1_to_v2(raw: RawSettings) -> RawSettings:
     return raw
 
 
-MIGRATIONS: dict[int, Callable[[RawSettings], RawSettings]] = {1: _v1_to_v2}
+def _v2_to_v3(raw: RawSettings) -> RawSettings:
+    # v2 nested the cards only into the scenes chosen by hand (none at first: cards never showed in a
+    # studio's own scenes). v3 shows them everywhere but excluded scenes; a v2 choice is kept as is.
+    products = dict(raw.get("products") or {})
+    if products.get("card_scenes"):
+        products["card_scenes_mode"] = "chosen"
+    raw["products"] = products
+    return raw
+
+
+MIGRATIONS: dict[int, Callable[[RawSettings], RawSettings]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 class MigrationError(ValueError):

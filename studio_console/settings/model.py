@@ -12,7 +12,7 @@ from studio_console.domain.chat import ChatRules
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -66,7 +66,10 @@ class OutputSettings(_Section):
 class ProductSettings(_Section):
     """Product cards: where they appear, how they look, the shop's currency for imports."""
 
-    # Scenes the app's overlay scene (with the cards) is nested into; only these are touched.
+    # "all": the overlay (with the cards) is nested into every scene but the excluded ones, new scenes
+    # too; "chosen": only into ``card_scenes`` (what round 1 saved). Only the app's own item is touched.
+    card_scenes_mode: Literal["all", "chosen"] = "all"
+    card_excluded_scenes: list[str] = Field(default_factory=list)
     card_scenes: list[str] = Field(default_factory=list)
     card_layout: Literal["lower_third", "side_panel"] = "lower_third"
     currency: str = Field(default="USD", min_length=3, max_length=3)

@@ -1,4 +1,4 @@
-"""The real window and bridge on a qasync loop, driving a real OBS: clicks, shortcuts, crashes, remote control."""
+"""The real core and Qt shell on a qasync loop, driving a real OBS: clicks, shortcuts, crashes, remote control."""
 
 from __future__ import annotations
 
@@ -18,21 +18,19 @@ from obswebsocket import requests
 from PySide6.QtCore import QSize, Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from studio_console.adapters.sinks.builtin import load_sinks
+from studio_console.cli import LaunchOptions
+from studio_console.core import Renderers, StudioCore
 from studio_console.domain.card import CardRect
-from studio_console.obs.session import ObsSession
-from studio_console.qt.bridge import StudioBridge
 from studio_console.qt.main_window import MainWindow
 from studio_console.qt.render.card_renderer import CardRenderer
 from studio_console.qt.render.comment_card import comment_card_rect
-from studio_console.services.catalog_io import CatalogStore, demo_catalog_path, import_json
-from studio_console.services.catalog_keeper import CatalogKeeper, ProductDesk
-from studio_console.services.chat_hub import ChatHub
-from studio_console.services.golive import GoLiveService
-from studio_console.services.overlay import OverlayService
-from studio_console.services.product_show import ProductShow
-from studio_console.settings.model import Settings
-from studio_console.settings.secrets import SecretStore
+from studio_console.qt.render.qt_chat_cards import QtChatCards
+from studio_console.qt.shell import QtShell
+from studio_console.services.overlay.ports import PlacedPicture
+from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_json
+from studio_console.settings.paths import AppPaths
+from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
+from studio_console.settings.store import SettingsStore
 from tests.e2e.test_product_cards import remove_overlay
 from tests.helpers.screens import changed_fraction, program_screenshot
 from tests.helpers.servers import RunningObs
@@ -42,9 +40,13 @@ TOKEN = "test-token-0123456789abcdef"
 
 @dataclass
 class App:
-    window: MainWindow
-    bridge: StudioBridge
+    core: StudioCore
+    shell: QtShell
     loop: asyncio.AbstractEventLoop
+
+    @property
+    def window(self) -> MainWindow:
+        return self.shell.window
 
     def wait(self, predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> float:
         """Run the qasync loop until ``predicate()`` holds; returns the seconds it took."""
@@ -71,7 +73,7 @@ class App:
     def api(
         self, method: str, path: str, body: dict[str, Any] | None = None, token: str | None = TOKEN
     ) -> tuple[int, Any]:
-        port = self.bridge.remote_server.bound_port if self.bridge.remote_server else None
+        port = self.core.remote_server.bound_port if self.core.remote_server else None
         assert port is not None
         request = urllib.request.Request(
             f"http://127.0.0.1:{port}{path}",
@@ -93,48 +95,32 @@ class App:
 
 @contextlib.contextmanager
 def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tmp_dir: Path) -> Iterator[App]:
-    settings = Settings()
-    settings.remote.port = 0
-    window = MainWindow()
-    qtbot.addWidget(window)
-    session = ObsSession("127.0.0.1", obs.port, obs.password)
-    secrets = SecretStore.open(tmp_dir)
-
-    async def build() -> GoLiveService:
-        loaded = load_sinks(settings.output.sinks)
-        return GoLiveService(session, secrets, loaded.sinks, settings.output)
-
-    golive = qloop.run_until_complete(build())
-
-    async def build_products() -> ProductDesk:
-        overlay = OverlayService(session, tmp_dir)
-        show = ProductShow(overlay, CardRenderer(), import_json(demo_catalog_path()).catalog)
-        return ProductDesk(overlay, show, CatalogKeeper(CatalogStore(tmp_dir), show))
-
-    products = qloop.run_until_complete(build_products())
-    bridge = StudioBridge(
-        session,
-        settings,
-        window,
-        remote_token=TOKEN,
-        golive=golive,
-        recordings_dir=tmp_dir,
-        products=products,
-        chat=ChatHub(),
-    )
-    window.show()
-
-    async def begin() -> None:
-        bridge.start()  # as the app does: inside the running loop
-
-    qloop.run_until_complete(begin())
-    app = App(window, bridge, qloop)
-    app.wait(lambda: session.snapshot.connection.connected, what="connection")
-    app.wait(lambda: bridge.remote_server is not None and bridge.remote_server.bound_port is not None, what="api")
+    """The app as the producer runs it against their own OBS: no demo mode, the core joined to the Qt shell."""
+    options = LaunchOptions(obs_port=obs.port, remote_port=0, config_dir=tmp_dir)
+    paths = AppPaths.under(tmp_dir)
+    paths.ensure()
+    secrets = SecretStore.open(paths.config_dir, paths.custom_root)
+    secrets.set(OBS_PASSWORD, obs.password)
+    secrets.set(REMOTE_TOKEN, TOKEN)
+    CatalogStore(paths.data_dir).save(import_json(demo_catalog_path()).catalog)
+    store = SettingsStore(paths.settings_file)
+    renderers = Renderers(product=CardRenderer(), chat=QtChatCards())
+    core = StudioCore(options, paths, store, store.load().settings, renderers=renderers, secrets=secrets)
+    shell = QtShell(core)
+    qtbot.addWidget(shell.window)
+    shell.show()
+    qloop.run_until_complete(core.start())  # as the app does: inside the running loop
+    app = App(core, shell, qloop)
+    app.wait(lambda: core.session.snapshot.connection.connected, what="connection")
+    app.wait(lambda: core.remote_server is not None and core.remote_server.bound_port is not None, what="api")
+    assert core.placement is not None
+    placement = core.placement
+    app.wait(lambda: placement.shows_on_program(core.session.snapshot), what="cards placed in the program scene")
     try:
         yield app
     finally:
-        qloop.run_until_complete(bridge.shutdown())
+        shell.close()
+        qloop.run_until_complete(core.close())
 
 
 @pytest.fixture
@@ -154,7 +140,7 @@ def program_of(obs: RunningObs) -> str:
 
 
 def test_click_in_app_switches_obs_and_obs_switch_updates_app(app: App, obs: RunningObs, qtbot: QtBot) -> None:
-    panel = app.bridge.scene_panel
+    panel = app.shell.scene_panel
     app.wait(lambda: set(panel.tiles) == {"Alpha", "Bravo", "Charlie"}, what="scene tiles")
     app.do(lambda: qtbot.mouseClick(panel.tiles["Bravo"], Qt.MouseButton.LeftButton))
     app.wait(lambda: panel.tiles["Bravo"].role == "program", what="program mark")
@@ -171,7 +157,7 @@ def test_click_in_app_switches_obs_and_obs_switch_updates_app(app: App, obs: Run
 
 
 def test_thumbnails_arrive(app: App) -> None:
-    panel = app.bridge.scene_panel
+    panel = app.shell.scene_panel
     app.wait(lambda: all(not t.icon().isNull() for t in panel.tiles.values()), timeout=15, what="thumbnails")
 
 
@@ -193,7 +179,7 @@ def test_remote_control_api(app: App, obs: RunningObs) -> None:
     status, body = app.api("POST", "/api/v1/take")
     assert status == 409 and "studio mode" in body["error"]
 
-    app.wait(lambda: app.bridge.session.snapshot.program_scene == "Charlie", what="program event")
+    app.wait(lambda: app.core.session.snapshot.program_scene == "Charlie", what="program event")
     status, state = app.api("GET", "/api/v1/state")
     assert status == 200
     assert state["connection"] == "connected"
@@ -206,13 +192,13 @@ def test_remote_control_api(app: App, obs: RunningObs) -> None:
         client.call(requests.SetStudioModeEnabled(studioModeEnabled=True))
     finally:
         client.disconnect()
-    app.wait(lambda: app.bridge.session.snapshot.studio_mode, what="studio mode")
+    app.wait(lambda: app.core.session.snapshot.studio_mode, what="studio mode")
     status, _ = app.api("POST", "/api/v1/scene", {"name": "Bravo", "target": "preview"})
     assert status == 200
-    app.wait(lambda: app.bridge.session.snapshot.preview_scene == "Bravo", what="preview")
+    app.wait(lambda: app.core.session.snapshot.preview_scene == "Bravo", what="preview")
     status, _ = app.api("POST", "/api/v1/take")
     assert status == 200
-    app.wait(lambda: app.bridge.session.snapshot.program_scene == "Bravo", what="take")
+    app.wait(lambda: app.core.session.snapshot.program_scene == "Bravo", what="take")
     assert program_of(obs) == "Bravo"
 
 
@@ -228,23 +214,23 @@ def test_app_survives_obs_crash_and_restart(
         killed = time.monotonic()
         own_obs.kill()
         shown = app.wait(
-            lambda: "OBS" in app.window.connection_label.text() and not app.bridge.session.connected,
+            lambda: "OBS" in app.window.connection_label.text() and not app.core.session.connected,
             what="disconnected status",
         )
         print(f"disconnected shown {shown * 1000:.0f} ms after SIGKILL: {app.window.connection_label.text()!r}")
-        assert not app.bridge.scene_panel.isEnabled()
+        assert not app.shell.scene_panel.isEnabled()
         # The UI keeps running while OBS is gone.
         app.loop.run_until_complete(asyncio.sleep(0.5))
         assert len([t for t in ticks if t > killed]) >= 10
         app.loop.run_until_complete(app.loop.run_in_executor(None, own_obs.restart))
-        app.wait(lambda: app.bridge.session.connected, timeout=30, what="reconnect")
-        app.wait(lambda: app.bridge.scene_panel.isEnabled(), what="panel enabled again")
+        app.wait(lambda: app.core.session.connected, timeout=30, what="reconnect")
+        app.wait(lambda: app.shell.scene_panel.isEnabled(), what="panel enabled again")
         assert app.window.connection_label.text().startswith("Connected to OBS")
         timer.stop()
 
 
 def test_remote_stream_start_is_for_rehearsals_only(app: App) -> None:
-    golive = app.bridge.golive
+    golive = app.core.golive
     assert golive is not None and golive.selected.sink_id == "local_test_server"
     status, body = app.api("POST", "/api/v1/stream/start", token=None)
     assert status == 401
@@ -271,13 +257,13 @@ def test_remote_stream_start_is_for_rehearsals_only(app: App) -> None:
     finally:
         status, body = app.api("POST", "/api/v1/stream/stop")
         assert status == 200
-        app.wait(lambda: app.bridge.session.snapshot.stream.phase.value == "stopped", timeout=30, what="stopped")
+        app.wait(lambda: app.core.session.snapshot.stream.phase.value == "stopped", timeout=30, what="stopped")
 
     golive.select("twitch")
     status, body = app.api("POST", "/api/v1/stream/start")
     assert status == 409 and body.get("needs_confirmation") is True
     assert "confirmation in the app" in body["error"]
-    assert app.bridge.session.snapshot.stream.phase.value == "stopped"
+    assert app.core.session.snapshot.stream.phase.value == "stopped"
     golive.select("local_test_server")
 
 
@@ -319,8 +305,9 @@ def test_remote_product_endpoints(app: App, tmp_path: Path) -> None:
 
 
 def test_featured_comment_appears_in_program_output(app: App) -> None:
-    session = app.bridge.session
-    app.loop.run_until_complete(app.bridge.place_cards(["Alpha"]))
+    session = app.core.session
+    assert app.core.placement is not None and app.core.chat_on_air is not None
+    app.loop.run_until_complete(app.core.placement.apply())
     before = app.loop.run_until_complete(program_screenshot(session, 640, 360))
     status, body = app.api(
         "POST",
@@ -329,14 +316,16 @@ def test_featured_comment_appears_in_program_output(app: App) -> None:
     )
     assert status == 201, body
     message_id = body["id"]
-    app.wait(lambda: app.bridge.chat_model.row_of(message_id) is not None, what="message in the chat panel")
+    app.wait(lambda: app.shell.chat_model.row_of(message_id) is not None, what="message in the chat panel")
     status, body = app.api("POST", "/api/v1/chat/feature", {"id": message_id})
     assert status == 200, body
     assert body["featured"]["user"] == "<b>maria</b>"  # viewer text stays literal
 
     # The card's place: lower left, above where a lower-third product card would be.
     comment = comment_card_rect(QSize(640, 360), 1)
-    x, y = app.bridge._above_product_card(comment, 640, 360)
+    box = comment.toAlignedRect()
+    picture = PlacedPicture(b"", box.x(), box.y(), box.width(), box.height())
+    x, y = app.core.chat_on_air._above_product_card(picture, 640, 360)
     region = CardRect(x, y, round(comment.width()), round(comment.height()))
 
     def shown() -> bool:

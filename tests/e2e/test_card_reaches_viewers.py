@@ -17,10 +17,10 @@ from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import Thumbnail
 from studio_console.obs.session import ObsSession
 from studio_console.qt.render.card_renderer import CardRenderer
-from studio_console.services.catalog_io import demo_catalog_path, import_json
-from studio_console.services.golive import GoLiveService
-from studio_console.services.overlay import OverlayService
-from studio_console.services.product_show import ProductShow
+from studio_console.services.golive.service import GoLiveService
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import demo_catalog_path, import_json
+from studio_console.services.products.show import ProductShow
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
 from tests.e2e.test_product_cards import remove_overlay

@@ -13,7 +13,7 @@ from obswebsocket import requests
 from studio_console.domain.obs_state import ConnectionStatus
 from studio_console.obs.errors import ObsConnectionLost, ObsNotConnected
 from studio_console.obs.session import ObsSession
-from studio_console.services.switcher import SceneSwitcher
+from studio_console.services.obs_control.switcher import SceneSwitcher
 from tests.helpers.servers import RunningObs
 
 

@@ -9,8 +9,8 @@ import pytest
 from obswebsocket import requests
 
 from studio_console.domain.obs_state import OutputPhase
-from studio_console.services.outputs import OutputBusy, OutputControl
-from studio_console.services.switcher import SceneSwitcher
+from studio_console.services.obs_control.outputs import OutputBusy, OutputControl
+from studio_console.services.obs_control.switcher import SceneSwitcher
 from tests.e2e.test_obs_control import connected_session, wait_for
 from tests.helpers.servers import RunningObs
 

@@ -19,7 +19,7 @@ from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import LocalServerState, OutputStatus, Thumbnail
 from studio_console.logs import setup_logging
 from studio_console.obs.session import ObsSession
-from studio_console.services.golive import GoLiveService
+from studio_console.services.golive.service import GoLiveService
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
 from studio_console.settings.store import SettingsStore

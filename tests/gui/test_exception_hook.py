@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtWidgets import QApplication, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from studio_console import app as app_module
 from studio_console.logs import secrets as registry
+from studio_console.qt import shell as app_module
 from studio_console.qt.main_window import MainWindow
 
 

@@ -7,7 +7,7 @@ from PySide6.QtGui import QImage
 
 from studio_console.domain.card import CardRect
 from studio_console.obs.session import ObsSession
-from studio_console.services.thumbnails import decode_data_uri
+from studio_console.services.obs_control.thumbnails import decode_data_uri
 
 
 async def program_screenshot(session: ObsSession, width: int, height: int) -> QImage:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from studio_console.domain.catalog import Catalog, Product, Variant
-from studio_console.services.catalog_io import (
+from studio_console.services.products.catalog_io import (
     ImportFormat,
     RowError,
     Severity,

@@ -213,9 +213,9 @@ def test_theme_rejects_bad_colours() -> None:
 def test_catalog_core_runs_without_qt() -> None:
     program = (
         "import sys\n"
-        "import studio_console.services.product_show, studio_console.services.overlay\n"
-        "import studio_console.services.catalog_io, studio_console.domain.card, studio_console.domain.show\n"
-        "from studio_console.services.catalog_io import demo_catalog_path, import_json\n"
+        "import studio_console.services.products.show, studio_console.services.overlay.scene\n"
+        "import studio_console.services.products.catalog_io, studio_console.domain.card, studio_console.domain.show\n"
+        "from studio_console.services.products.catalog_io import demo_catalog_path, import_json\n"
         "assert import_json(demo_catalog_path()).imported >= 12\n"
         "leaked = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'qasync', 'shiboken6'))\n"
         "assert not leaked, leaked\n"

@@ -14,8 +14,8 @@ from studio_console.domain.card import CardLayout, CardState
 from studio_console.domain.catalog import Catalog, Product, Variant
 from studio_console.domain.show import AtZero, ShowState
 from studio_console.obs.errors import ObsNotConnected
-from studio_console.services.overlay import OverlayChange
-from studio_console.services.product_show import ProductShow, ProductShowError
+from studio_console.services.overlay.scene import OverlayChange
+from studio_console.services.products.show import ProductShow, ProductShowError
 
 
 class RecordingOverlay:

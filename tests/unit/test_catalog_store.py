@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from studio_console.domain.catalog import Catalog, Product, Variant
-from studio_console.services.catalog_io import CatalogSaveError, CatalogStore, demo_catalog_path, import_json
+from studio_console.services.products.catalog_io import CatalogSaveError, CatalogStore, demo_catalog_path, import_json
 from studio_console.settings import atomic
 
 

@@ -9,8 +9,8 @@ import urllib.request
 from typing import Any
 
 from studio_console.adapters.http_server import JsonHttpServer
-from studio_console.services.chat_api import ChatApi
-from studio_console.services.chat_hub import ChatHub
+from studio_console.services.chat.hub import ChatHub
+from studio_console.services.remote.chat_endpoints import ChatApi
 
 TOKEN = "chat-bridge-test-token-0123456789"
 

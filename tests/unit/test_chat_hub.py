@@ -10,8 +10,8 @@ import pytest
 
 from studio_console.adapters.chat.rehearsal import RehearsalAudience, RehearsalOptions
 from studio_console.domain.chat import ChatHubSnapshot, ChatKind, ChatRules, Intent, SourceStatus
-from studio_console.services.chat_hub import ChatHub
-from studio_console.services.viewer_book import ViewerBook
+from studio_console.services.chat.hub import ChatHub
+from studio_console.services.chat.viewer_book import ViewerBook
 from tests.helpers.chat import message
 
 CATALOG = {"A1": "SKU-LINEN-DRESS", "B7": "SKU-WRAP-TOP", "C12": "SKU-BELT"}

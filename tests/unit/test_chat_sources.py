@@ -12,21 +12,21 @@ from studio_console.adapters.chat import builtin_chat_sources, discover_chat_sou
 from studio_console.adapters.chat.base import (
     ChatSource,
     ChatSourceOptions,
-    ReconnectBackoff,
     SourceFailed,
     SourceFinished,
 )
 from studio_console.adapters.chat.rehearsal import RehearsalAudience, RehearsalOptions
 from studio_console.adapters.chat.tiktok import tiktoklive_installed
 from studio_console.domain.chat import ChatKind, ChatRules, Intent, SourceStatus
-from studio_console.services.chat_intent import IntentDetector, normalise
+from studio_console.kernel.backoff import Backoff
+from studio_console.services.chat.intent import IntentDetector, normalise
 from tests.helpers.chat import RecordingSleep, ScriptedSource, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_backoff_grows_is_capped_and_jittered() -> None:
-    backoff = ReconnectBackoff(first_s=1, factor=2, cap_s=8, jitter=0.25)
+    backoff = Backoff(first_s=1, factor=2, cap_s=8, jitter=0.25)
     delays = [backoff.delay(n) for n in range(1, 8)]
     for attempt, delay in enumerate(delays, start=1):
         base = min(8, 2 ** (attempt - 1))
@@ -204,8 +204,8 @@ def test_chat_core_runs_without_qt_and_without_tiktoklive() -> None:
         import sys
         sys.modules["TikTokLive"] = None  # as if the optional extra were not installed
         from studio_console.adapters.chat import tiktok, twitch_irc, youtube, rehearsal, bridge
-        from studio_console.services.chat_hub import ChatHub
-        from studio_console.services.chat_api import ChatApi
+        from studio_console.services.chat.hub import ChatHub
+        from studio_console.services.remote.chat_endpoints import ChatApi
         assert tiktok.TikTokSource.unavailable_reason() is not None or tiktok.tiktoklive_installed()
         hub = ChatHub()
         leaked = sorted(m for m in sys.modules if m.split(".")[0] in ("PySide6", "qasync", "shiboken6"))

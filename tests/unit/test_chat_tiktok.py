@@ -10,7 +10,7 @@ import pytest
 
 from studio_console.adapters.chat.tiktok import TikTokEventMapper, TikTokOptions, TikTokSource
 from studio_console.domain.chat import ChatKind, ChatMessage, SourceStatus
-from studio_console.services.chat_hub import ChatHub
+from studio_console.services.chat.hub import ChatHub
 from tests.helpers.chat import RecordingSleep, wait_for
 
 events = pytest.importorskip("TikTokLive.events", reason="TikTokLive (optional extra) is not installed")

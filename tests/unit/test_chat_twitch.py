@@ -17,7 +17,7 @@ from studio_console.adapters.chat.twitch_irc import (
     unescape_tag_value,
 )
 from studio_console.domain.chat import ChatKind, ChatMessage, SourceStatus
-from studio_console.services.chat_hub import ChatHub
+from studio_console.services.chat.hub import ChatHub
 from tests.helpers.chat import RecordingSleep, wait_for
 
 RECORDED = Path(__file__).resolve().parents[1] / "data" / "twitch_recorded.irc"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from studio_console.app import effective_settings
 from studio_console.cli import build_parser, parse_args
+from studio_console.core import overrides_from
 from studio_console.settings.model import Settings
 
 
@@ -41,7 +41,7 @@ def test_overrides_do_not_touch_saved_settings() -> None:
     options = parse_args(
         ["--obs-host", "10.1.1.1", "--obs-port", "4999", "--log-level", "debug", "--config-dir", "/tmp/x"]
     )
-    effective = effective_settings(saved, options)
+    effective = overrides_from(options).apply(saved)
     assert (effective.obs.host, effective.obs.port, effective.log_level) == ("10.1.1.1", 4999, "DEBUG")
     assert (saved.obs.host, saved.obs.port, saved.log_level) == ("127.0.0.1", 4455, "INFO")
     assert options.config_dir == Path("/tmp/x")

@@ -12,7 +12,7 @@ from studio_console.adapters.sinks.base import Sink
 from studio_console.adapters.sinks.external import CustomRtmpOptions, CustomRtmpSink, TwitchSink, YouTubeLiveSink
 from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import OutputStatus
-from studio_console.services.golive import (
+from studio_console.services.golive.service import (
     DestinationLocked,
     GoLiveError,
     GoLiveService,

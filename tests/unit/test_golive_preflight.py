@@ -8,7 +8,7 @@ import pytest
 
 from studio_console.adapters.sinks.external import TIKTOK_PROFILE, TWITCH_PROFILE, YOUTUBE_PROFILE
 from studio_console.domain.stream import CheckStatus, OutputProfile, PreflightCheck, ReceivedStreamInfo
-from studio_console.services.golive import ObsOutputFacts, output_checks, rehearsal_check
+from studio_console.services.golive.service import ObsOutputFacts, output_checks, rehearsal_check
 from tests.helpers.fake_obs_session import FakeObsSession
 from tests.unit.test_golive import Rig
 

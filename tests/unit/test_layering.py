@@ -19,7 +19,7 @@ CORE_PROGRAM = textwrap.dedent(
     from studio_console.obs.client import ObsClient
     from studio_console.obs.errors import ObsNotRunning
     from studio_console.obs.session import ObsSession
-    from studio_console.services.switcher import SceneSwitcher
+    from studio_console.services.obs_control.switcher import SceneSwitcher
     from studio_console.settings.store import SettingsStore
     from studio_console.settings.model import Settings
     from studio_console.settings.secrets import SecretStore

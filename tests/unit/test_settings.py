@@ -104,3 +104,14 @@ def test_write_atomic_never_leaves_partial_file(tmp_path: Path, monkeypatch: pyt
     with pytest.raises(OSError):
         atomic.write_text_atomic(target, "new" * 1000)
     assert target.read_text() == "old"
+
+
+def test_v2_card_scenes_migrate_to_chosen_mode_and_empty_to_all(tmp_path: Path) -> None:
+    chosen = tmp_path / "chosen.json"
+    chosen.write_text(json.dumps({"schema_version": 2, "products": {"card_scenes": ["Host", "Split"]}}))
+    settings = SettingsStore(chosen).load().settings
+    assert settings.products.card_scenes_mode == "chosen"
+    assert settings.products.card_scenes == ["Host", "Split"]
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"schema_version": 2, "products": {"card_scenes": []}}))
+    assert SettingsStore(empty).load().settings.products.card_scenes_mode == "all"

@@ -11,7 +11,7 @@ import pytest
 
 from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.obs.launcher import ObsConfig, write_isolated_config
-from studio_console.services.golive import GoLiveService
+from studio_console.services.golive.service import GoLiveService
 from studio_console.settings.model import OutputSettings, Settings
 from studio_console.settings.secrets import SecretStore, stream_key_name
 from studio_console.settings.store import SettingsStore

@@ -94,7 +94,7 @@ def test_sinks_and_go_live_run_without_qt() -> None:
         """
         import asyncio, sys
         from studio_console.adapters.sinks.builtin import load_sinks
-        from studio_console.services.golive import GoLiveService
+        from studio_console.services.golive.service import GoLiveService
         from studio_console.settings.model import OutputSettings
         from tests.helpers.fake_obs_session import FakeObsSession
         from tests.helpers.fake_sinks import DictSecrets
@@ -126,7 +126,7 @@ def test_sinks_and_go_live_run_without_qt() -> None:
 
 def test_go_live_service_reaches_the_local_test_server_options(tmp_path: Path) -> None:
     from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
-    from studio_console.services.golive import GoLiveService
+    from studio_console.services.golive.service import GoLiveService
     from studio_console.settings.model import OutputSettings
     from tests.helpers.fake_obs_session import FakeObsSession
     from tests.helpers.fake_sinks import DictSecrets

@@ -6,15 +6,14 @@ import abc
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio_console.domain.chat import ChatMessage, SourceState, SourceStatus
+from studio_console.kernel.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
@@ -90,22 +89,9 @@ class SessionEnded(Exception):
     """The server ended the session on purpose (Twitch RECONNECT, chat over); reconnect soon."""
 
 
-@dataclass(frozen=True)
-class ReconnectBackoff:
-    """Jittered exponential back-off for chat platforms.
-
-    Longer than OBS's (obs.session.Backoff): chat servers rate-limit logins, and a room of clients
-    reconnecting in step after an outage is exactly what jitter prevents.
-    """
-
-    first_s: float = 1.0
-    factor: float = 2.0
-    cap_s: float = 60.0
-    jitter: float = 0.3
-
-    def delay(self, attempt: int) -> float:
-        base = min(self.cap_s, self.first_s * self.factor ** max(0, attempt - 1))
-        return base * random.uniform(1 - self.jitter, 1 + self.jitter)
+# Longer than OBS's: chat servers rate-limit logins, and a room of clients reconnecting in step after
+# an outage is exactly what jitter prevents.
+CHAT_BACKOFF = Backoff(first_s=1.0, factor=2.0, cap_s=60.0, jitter=0.3)
 
 
 class ChatSourceBase:
@@ -206,7 +192,12 @@ class ReconnectingChatSource(ChatSourceBase, abc.ABC):
 
     def __init__(self, options: ChatSourceOptions, *, sleep: Sleep | None = None) -> None:
         super().__init__(options)
-        self.backoff = ReconnectBackoff(first_s=options.backoff_first_s, cap_s=options.backoff_cap_s)
+        self.backoff = Backoff(
+            first_s=options.backoff_first_s,
+            factor=CHAT_BACKOFF.factor,
+            cap_s=options.backoff_cap_s,
+            jitter=CHAT_BACKOFF.jitter,
+        )
         self._sleep: Sleep = sleep or asyncio.sleep
         self._task: asyncio.Task[None] | None = None
         self._last_alive = time.monotonic()

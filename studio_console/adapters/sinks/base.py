@@ -18,7 +18,7 @@ from studio_console.domain.stream import (
     StreamTarget,
     Thumbnail,
 )
-from studio_console.listeners import add_listener
+from studio_console.kernel.listeners import add_listener
 from studio_console.settings.secrets import stream_key_name
 
 log = logging.getLogger(__name__)

@@ -44,7 +44,7 @@ from studio_console.domain.stream import (
     StreamTarget,
     Thumbnail,
 )
-from studio_console.listeners import add_listener
+from studio_console.kernel.listeners import add_listener
 from studio_console.logs import secrets as secret_registry
 
 if TYPE_CHECKING:

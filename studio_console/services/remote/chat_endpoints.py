@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studio_console.adapters.http_server import HttpError, JsonHttpServer, Request, Response
 from studio_console.domain.chat import ChatHubSnapshot, ChatMessage, ExternalChatMessageIn
-from studio_console.services.chat_hub import ChatHub
+from studio_console.services.chat.hub import ChatHub
 
 API = "/api/v1"
 

@@ -43,7 +43,7 @@ from studio_console.domain.stream import (
     ReceivedStreamInfo,
     Thumbnail,
 )
-from studio_console.listeners import add_listener
+from studio_console.kernel.listeners import add_listener
 from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError, ObsRequestError
 from studio_console.settings.model import OutputSettings

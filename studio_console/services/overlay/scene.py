@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from studio_console.domain.obs_state import ObsSnapshot
-from studio_console.listeners import add_listener
+from studio_console.kernel.listeners import add_listener
 from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsRequestError
 from studio_console.obs.protocol import BatchExecution

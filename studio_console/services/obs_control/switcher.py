@@ -26,7 +26,7 @@ class SceneSwitcher:
     """Scene changes go out latest-wins, one stream per target, so rapid clicks never queue."""
 
     def __init__(self, session: ObsSession, on_error: Callable[[Exception], None] | None = None) -> None:
-        from studio_console.services.latest_wins import LatestWins
+        from studio_console.kernel.tasks import LatestWins
 
         self.session = session
         self._on_error = on_error or (lambda exc: log.error("%s", exc))

@@ -15,10 +15,10 @@ from studio_console.adapters.http_server import HttpError, JsonHttpServer, Reque
 from studio_console.domain.show import AtZero
 from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
 from studio_console.obs.session import ObsSession
-from studio_console.services.catalog_keeper import CatalogKeeper
-from studio_console.services.golive import GoLiveError, GoLiveService, NeedsConfirmation, UnknownDestination
-from studio_console.services.product_show import ProductShow, ProductShowError
-from studio_console.services.switcher import PreviewUnavailable, SceneSwitcher, UnknownScene
+from studio_console.services.golive.service import GoLiveError, GoLiveService, NeedsConfirmation, UnknownDestination
+from studio_console.services.obs_control.switcher import PreviewUnavailable, SceneSwitcher, UnknownScene
+from studio_console.services.products.keeper import CatalogKeeper
+from studio_console.services.products.show import ProductShow, ProductShowError
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from studio_console.services.latest_wins import LatestWins
+from studio_console.kernel.tasks import LatestWins
 
 
 def test_rapid_submissions_collapse_to_latest() -> None:

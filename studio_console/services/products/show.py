@@ -22,9 +22,9 @@ from studio_console.domain.card import CardLayout, CardState, Theme, card_for, c
 from studio_console.domain.catalog import Catalog, CatalogError, Product, Variant
 from studio_console.domain.money import PriceError, check_price, format_money, parse_price
 from studio_console.domain.show import FLASH_SALE_MAX_S, FLASH_SALE_MIN_S, AtZero, FlashSaleState, ShowState
-from studio_console.listeners import add_listener
+from studio_console.kernel.listeners import add_listener
 from studio_console.obs.errors import ObsError
-from studio_console.services.overlay import OverlayChange, OverlayError
+from studio_console.services.overlay.scene import OverlayChange, OverlayError
 
 log = logging.getLogger(__name__)
 

@@ -18,9 +18,9 @@ from studio_console.domain.chat import (
     GifterTotal,
     SourceState,
 )
-from studio_console.listeners import add_listener
-from studio_console.services.chat_intent import IntentDetector, Moderation, ProductLookup
-from studio_console.services.viewer_book import ViewerBook
+from studio_console.kernel.listeners import add_listener
+from studio_console.services.chat.intent import IntentDetector, Moderation, ProductLookup
+from studio_console.services.chat.viewer_book import ViewerBook
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio_console.domain.catalog import Catalog
-from studio_console.services.catalog_io import (
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import (
     CatalogSaveError,
     CatalogStore,
     ImportResult,
@@ -18,8 +19,7 @@ from studio_console.services.catalog_io import (
     import_catalog,
     merge_catalogs,
 )
-from studio_console.services.overlay import OverlayService
-from studio_console.services.product_show import ProductShow
+from studio_console.services.products.show import ProductShow
 
 log = logging.getLogger(__name__)
 

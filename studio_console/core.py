@@ -1,0 +1,556 @@
+"""The Qt-free composition root: builds the OBS session, every service, sinks, chat and the remote API.
+
+``StudioCore`` is the whole app without a window: the Qt shell (``qt/shell.py``) shows it, a headless
+run (``studio-console --headless``, tests, a future second-PC host view) uses it as it is. It owns
+start-up and shutdown order and one channel for problems and notices, so no service needs a window
+to report a failure and a featured comment reaches air with no Qt at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets as pysecrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from studio_console.adapters.http_server import JsonHttpServer
+from studio_console.adapters.sinks.builtin import load_sinks
+from studio_console.cli import LaunchOptions
+from studio_console.demo import (
+    DEMO_EXCLUDED_SCENES,
+    ManagedObs,
+    demo_obs_password,
+    demo_queue,
+    rehearsal_audience,
+)
+from studio_console.domain.card import CardLayout, CardState
+from studio_console.domain.chat import ChatHubSnapshot
+from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
+from studio_console.domain.show import ShowState
+from studio_console.kernel.listeners import Listeners
+from studio_console.kernel.tasks import TaskRunner
+from studio_console.logs import secrets as log_secrets
+from studio_console.obs.launcher import obs_executable
+from studio_console.obs.session import ObsSession
+from studio_console.services.chat.hub import ChatHub
+from studio_console.services.chat.sources import add_configured_sources
+from studio_console.services.chat.viewer_book import ViewerBook
+from studio_console.services.golive.service import GoLiveService
+from studio_console.services.obs_control.outputs import OutputControl
+from studio_console.services.obs_control.starter_scenes import install_starter_scenes
+from studio_console.services.obs_control.switcher import SceneSwitcher
+from studio_console.services.obs_control.thumbnails import ScreenshotFeed
+from studio_console.services.overlay.chat_on_air import ChatOnAir
+from studio_console.services.overlay.placement import CardPlacement, PlacementRule
+from studio_console.services.overlay.ports import ChatCardRenderer
+from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_catalog
+from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, short_code_lookup
+from studio_console.services.products.show import ProductShow
+from studio_console.services.remote.chat_endpoints import ChatApi
+from studio_console.services.remote.control import RemoteControl
+from studio_console.settings.keeper import Overrides, SettingsKeeper
+from studio_console.settings.model import OutputSettings, Settings
+from studio_console.settings.paths import AppPaths
+from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
+from studio_console.settings.store import SettingsSaveError, SettingsStore
+
+log = logging.getLogger(__name__)
+
+ProductCardRenderer = Callable[[CardState, int, int], bytes]
+ImageListener = Callable[[str, bytes], None]
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something the operator should know: a title, one or more sentences, and how bad it is.
+
+    ``transient`` problems (an action that failed) belong in a status line; the others (settings reset,
+    catalog not saved) deserve a notice the operator closes.
+    """
+
+    title: str
+    text: str
+    severity: Severity = Severity.WARNING
+    transient: bool = False
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """How cards are drawn: the product card and the chat cards (featured comment, alerts)."""
+
+    product: ProductCardRenderer
+    chat: ChatCardRenderer
+
+
+def default_renderers() -> Renderers:
+    """The Qt-free renderers (Pillow), imported only when the core is built."""
+    from studio_console.render.card_renderer import CardRenderer
+    from studio_console.render.chat_cards import PillowChatCards
+
+    return Renderers(product=CardRenderer(), chat=PillowChatCards())
+
+
+def overrides_from(options: LaunchOptions) -> Overrides:
+    return Overrides(
+        obs_host=options.obs_host,
+        obs_port=options.obs_port,
+        remote_port=options.remote_port,
+        log_level=options.log_level,
+    )
+
+
+class StudioCore:
+    """The running studio, with or without a window.
+
+    Built in two steps so a window can paint first: the constructor makes only what is cheap and what
+    the first paint shows (settings, secrets, the OBS session and switcher); ``start()`` loads the
+    catalog, builds products, chat, go-live and the remote API, then connects.
+
+    Channels:
+        problems(Problem): something the operator should know (from any service).
+        thumbnail_images(scene, png): a fresh small screenshot of a scene (while ``thumbnails`` is on).
+        monitor_images(scene, png): a fresh larger picture of the program / preview scene.
+        products_changed(ShowState): the show's state with the on-air truth (placement) applied.
+        ready(): ``start()`` has built everything; panels for products, chat and output can be wired.
+    """
+
+    def __init__(
+        self,
+        options: LaunchOptions,
+        paths: AppPaths,
+        store: SettingsStore,
+        saved: Settings,
+        *,
+        startup_notice: str | None = None,
+        renderers: Renderers | None = None,
+        secrets: SecretStore | None = None,
+    ) -> None:
+        self.options = options
+        self.paths = paths
+        self.demo = options.demo
+        self.problems: Listeners[[Problem]] = Listeners("problem")
+        self.thumbnail_images: Listeners[[str, bytes]] = Listeners("thumbnail")
+        self.monitor_images: Listeners[[str, bytes]] = Listeners("monitor picture")
+        self.products_changed: Listeners[[ShowState]] = Listeners("products on air")
+        self.ready: Listeners[[]] = Listeners("core ready")
+        self.is_ready = False
+        self._startup_notices: list[Problem] = []
+        if startup_notice:
+            self._startup_notices.append(Problem("Settings reset", startup_notice))
+        self.settings = SettingsKeeper(store, saved, overrides_from(options))
+        self.settings.save_failed.add(
+            lambda exc: self.report(
+                Problem("Settings not saved", f"{exc}\nThe previous settings file is unchanged.", Severity.ERROR)
+            )
+        )
+        self._renderers = renderers
+        self.secrets = secrets or SecretStore.open(paths.config_dir, paths.custom_root)
+        if self.secrets.warning:
+            self._startup_notices.append(Problem("Secrets", self.secrets.warning, Severity.INFO, transient=True))
+        self.tasks = TaskRunner(on_error=self.report_error)
+        effective = self.settings.effective
+        self.managed_obs: ManagedObs | None = None
+        password = self.obs_password()
+        on_not_running = None
+        if self.demo:
+            self.managed_obs = ManagedObs(paths, effective.obs.port, password or "")
+            on_not_running = self.managed_obs.ensure_running
+        self.session = ObsSession(
+            effective.obs.host,
+            effective.obs.port,
+            password,
+            request_timeout=effective.obs.request_timeout_s,
+            on_not_running=on_not_running,
+        )
+        self.switcher = SceneSwitcher(self.session, on_error=self.report_error)
+        self.outputs = OutputControl(self.session)
+        self.thumbnails = ScreenshotFeed(self.session, self.thumbnail_images.notify)
+        self.monitor_feed = ScreenshotFeed(
+            self.session, self.monitor_images.notify, width=640, interval_s=0.4, pick=self._monitored_scenes
+        )
+        # Built by start():
+        self.golive: GoLiveService | None = None
+        self.products: ProductDesk | None = None
+        self.placement: CardPlacement | None = None
+        self.chat: ChatHub | None = None
+        self.chat_on_air: ChatOnAir | None = None
+        self.remote_server: JsonHttpServer | None = None
+        self.remote: RemoteControl | None = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self._starter_done = False
+        self._started = False
+        self._closed = False
+
+    # -- problems ---------------------------------------------------------------------------------
+
+    def report(self, problem: Problem) -> None:
+        log.log(logging.ERROR if problem.severity is Severity.ERROR else logging.WARNING, "%s", problem.text)
+        self.problems.notify(problem)
+
+    def report_error(self, exc: Exception) -> None:
+        """An action failed: one sentence in the status line, never a crash."""
+        self.problems.notify(Problem("Action failed", str(exc), Severity.WARNING, transient=True))
+        log.warning("%s", exc)
+
+    def startup_notices(self) -> list[Problem]:
+        """Problems found before anyone listened (settings reset, catalog notices); the shell shows them."""
+        return list(self._startup_notices)
+
+    # -- secrets ----------------------------------------------------------------------------------
+
+    def obs_password(self) -> str | None:
+        if self.options.obs_password_env:
+            value = os.environ.get(self.options.obs_password_env)
+            if value is None:
+                log.warning("environment variable %s is not set; no OBS password", self.options.obs_password_env)
+            log_secrets.add(value)
+            return value
+        if self.demo:
+            return demo_obs_password(self.secrets)
+        return self.secrets.get(OBS_PASSWORD)
+
+    def set_obs_password(self, password: str) -> None:
+        self.secrets.set(OBS_PASSWORD, password)
+        self.session.set_password(password)
+
+    def remote_token(self) -> str:
+        """From --remote-token-env, else the keyring (created on first use)."""
+        if self.options.remote_token_env:
+            value = os.environ.get(self.options.remote_token_env, "")
+            log_secrets.add(value)
+            if len(value) >= 16:
+                return value
+            log.error(
+                "environment variable %s must hold a token of at least 16 characters; using the saved token",
+                self.options.remote_token_env,
+            )
+        token = self.secrets.get(REMOTE_TOKEN)
+        if not token:
+            token = pysecrets.token_urlsafe(24)
+            self.secrets.set(REMOTE_TOKEN, token)
+        return token
+
+    # -- building ---------------------------------------------------------------------------------
+
+    def renderers(self) -> Renderers:
+        if self._renderers is None:
+            self._renderers = default_renderers()
+        return self._renderers
+
+    def build_golive(self) -> GoLiveService | None:
+        """Stream destinations: built-in sinks and plugins; the local test server is the default."""
+        output = self.settings.saved.output.model_copy(deep=True)
+        loaded = load_sinks(output.sinks)
+        for name, reason in loaded.unavailable.items():
+            log.warning("stream destination %s is unavailable: %s", name, reason)
+        if not loaded.sinks:
+            return None
+        return GoLiveService(
+            self.session,
+            self.secrets,
+            loaded.sinks,
+            output,
+            unavailable=loaded.unavailable,
+            # Go-live edits its copy of the output section; the keeper is the one that writes it.
+            on_settings_changed=lambda: self._save_output(output),
+        )
+
+    def _save_output(self, output: OutputSettings) -> None:
+        self.settings.replace({"output": output})
+
+    async def build_products(self) -> ProductDesk:
+        """Catalog (the demo catalog in demo mode when none is saved), overlay, show and its keeper."""
+        settings = self.settings.effective.products
+        store = CatalogStore(self.paths.data_dir)
+        loaded = await asyncio.to_thread(store.load)
+        catalog = loaded.catalog
+        if loaded.notice:
+            self._notice(Problem("Catalog", loaded.notice))
+        if not catalog.products and self.demo:
+            result = await asyncio.to_thread(import_catalog, demo_catalog_path())
+            catalog = result.catalog
+            await asyncio.to_thread(store.save, catalog)
+            log.info("demo mode: loaded the demo catalog (%d products)", len(catalog.products))
+        overlay = OverlayService(self.session, self.paths.data_dir)
+        show = ProductShow(
+            overlay,
+            self.renderers().product,
+            catalog,
+            layout=CardLayout(settings.card_layout),
+            low_stock_threshold=settings.low_stock_threshold,
+        )
+        if self.demo and not show.state.queue:
+            show.set_queue(demo_queue(catalog))
+        keeper = CatalogKeeper(
+            store,
+            show,
+            currency=settings.currency,
+            on_error=lambda exc: self.report(
+                Problem("Catalog not saved", f"{exc}\nThe previous catalog file is unchanged.", Severity.ERROR)
+            ),
+        )
+        return ProductDesk(overlay, show, keeper)
+
+    def build_chat(self, show: ProductShow) -> ChatHub:
+        """The chat hub with the configured sources; demo mode adds a rehearsal audience."""
+        chat = self.settings.effective.chat
+        hub = ChatHub(
+            rules=chat.rules,
+            product_lookup=short_code_lookup(lambda: show.catalog),
+            viewer_book=ViewerBook(self.paths.data_dir / "viewers.json"),
+        )
+        configs = list(chat.sources)
+        if not configs and self.demo:
+            configs = [rehearsal_audience(show.catalog)]
+        for problem in add_configured_sources(hub, configs, self.secrets.get):
+            self._notice(Problem("Chat", problem, transient=True))
+        return hub
+
+    def build_remote(self) -> None:
+        remote = self.settings.effective.remote
+        if not remote.enabled:
+            return
+        self.remote_server = JsonHttpServer(self.remote_token(), port=remote.port)
+        self.remote = RemoteControl(self.remote_server, self.session, self.switcher)
+        if self.golive is not None:
+            self.remote.attach_golive(self.golive)
+        if self.products is not None:
+            desk = self.products
+            self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)
+            self.remote.add_state_section("products", lambda: self.products_state().model_dump(mode="json"))
+        if self.chat is not None:
+            chat_api = ChatApi(self.remote_server, self.chat)
+            self.remote.add_state_section("chat", lambda: {**chat_api.state(), **self.chat_on_air_state()})
+
+    def _notice(self, problem: Problem) -> None:
+        if self.is_ready:
+            self.report(problem)
+        else:
+            self._startup_notices.append(problem)
+
+    # -- the truth on air -------------------------------------------------------------------------
+
+    def products_state(self) -> ShowState:
+        """The show's state, with ``on_air`` true only when the scene on program shows the card."""
+        assert self.products is not None
+        state = self.products.show.state
+        if self.placement is None or not state.on_air:
+            return state
+        snapshot = self.session.snapshot
+        if self.placement.shows_on_program(snapshot):
+            return state
+        return state.model_copy(
+            update={"on_air": False, "problem": state.problem or self.placement.problem_for(snapshot)}
+        )
+
+    def chat_on_air_state(self) -> dict[str, Any]:
+        """Whether the featured comment and alerts are really in the program picture, and why not."""
+        if self.chat_on_air is None or self.placement is None:
+            return {}
+        snapshot = self.session.snapshot
+        shown = self.placement.shows_on_program(snapshot)
+        featured = self.chat_on_air.featured_on_air
+        problem = None
+        if featured and not shown:
+            problem = self.placement.problem_for(snapshot, what="the featured comment")
+        return {
+            "featured_on_air": featured and shown,
+            "alert_on_air": self.chat_on_air.alert_on_air and shown,
+            "featured_problem": problem,
+        }
+
+    def _publish_products(self, *_: object) -> None:
+        if self.products is not None:
+            self.products_changed.notify(self.products_state())
+
+    # -- operator settings that services apply and the keeper saves ------------------------------
+
+    async def set_card_layout(self, layout: CardLayout) -> None:
+        assert self.products is not None
+        self.settings.update("products", card_layout=layout.value)
+        await self.products.show.set_layout(layout)
+
+    def block_user(self, platform: str, user: str) -> None:
+        """Hide a viewer's messages now and in later shows."""
+        assert self.chat is not None
+        self.chat.block_user(platform, user)
+        self.settings.update("chat", rules=self.chat.rules)
+
+    def set_shortcuts(self, shortcuts: dict[str, str]) -> None:
+        self.settings.update("shortcuts", value=dict(shortcuts))
+
+    def save_window_layout(self, geometry_b64: str, dock_state_b64: str) -> None:
+        self.settings.update("window", geometry_b64=geometry_b64, dock_state_b64=dock_state_b64)
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build products, chat, go-live and the remote API; connect to OBS; start chat and the API."""
+        if self._started:
+            return
+        self._started = True
+        settings = self.settings.effective
+        self.golive = self.build_golive()
+        self.products = await self.build_products()
+        desk = self.products
+        self.placement = CardPlacement(
+            self.session, desk.overlay, self.tasks, self._placement_rule(), self._save_placement
+        )
+        self.chat = self.build_chat(desk.show)
+        self.chat_on_air = ChatOnAir(
+            desk.overlay,
+            self.renderers().chat,
+            self.tasks,
+            layout=lambda: CardLayout(self.settings.effective.products.card_layout),
+            alerts_enabled=lambda: self.settings.effective.chat.alerts_on_air,
+            alert_seconds=lambda: self.settings.effective.chat.alert_seconds,
+        )
+        self._unsubscribe += [
+            self.chat.subscribe_snapshot(self._on_chat_snapshot),
+            self.chat.subscribe_alerts(self.chat_on_air.on_alert),
+            desk.show.subscribe(self._publish_products),
+            self.placement.changed.add(self._publish_products),
+            self.session.subscribe(self._on_snapshot),
+        ]
+        if settings.remote.enabled:
+            self.build_remote()
+        self.is_ready = True
+        self.ready.notify()
+        self.session.start()
+        self.chat.start()
+        self.tasks.spawn(self.thumbnails.run(), "scene-thumbnails")
+        self.tasks.spawn(self.monitor_feed.run(), "program-monitor")
+        if self.remote_server is not None:
+            await self._start_remote()
+        self._on_snapshot(self.session.snapshot)
+
+    def _on_chat_snapshot(self, snapshot: ChatHubSnapshot) -> None:
+        if self.chat_on_air is not None:
+            self.chat_on_air.on_snapshot(snapshot)
+
+    def _placement_rule(self) -> PlacementRule:
+        products = self.settings.effective.products
+        rule = PlacementRule.from_settings(products)
+        if self.demo and rule.chosen is None and not products.card_excluded_scenes:
+            rule = PlacementRule(excluded=frozenset(DEMO_EXCLUDED_SCENES))
+        return rule
+
+    def _save_placement(self, rule: PlacementRule) -> None:
+        changes: dict[str, Any] = {"card_excluded_scenes": sorted(rule.excluded)}
+        if rule.chosen is not None:
+            changes["card_scenes"] = sorted(rule.chosen)
+        self.settings.update("products", **changes)
+
+    async def _start_remote(self) -> None:
+        assert self.remote_server is not None
+        try:
+            await self.remote_server.start()
+        except OSError as exc:
+            self.report(
+                Problem(
+                    "Remote control is off",
+                    f"Remote control is off: port {self.remote_server.port} is not free ({exc.strerror}).",
+                    Severity.ERROR,
+                    transient=True,
+                )
+            )
+
+    def _monitored_scenes(self) -> list[str]:
+        snap = self.session.snapshot
+        scenes = [snap.program_scene or ""]
+        if snap.studio_mode and snap.preview_scene:
+            scenes.append(snap.preview_scene)
+        return scenes
+
+    def _on_snapshot(self, snap: ObsSnapshot) -> None:
+        if snap.connection.status is ConnectionStatus.CONNECTED and not self._starter_done:
+            self._starter_done = True
+            if self.demo:
+                self.tasks.spawn(install_starter_scenes(self.session), "starter-scenes")
+        self._publish_products()
+
+    async def launch_obs(self) -> None:
+        """The "Launch OBS" action: start the installed OBS with the websocket on our port and password."""
+        if self.managed_obs is None:
+            password = self.obs_password()
+            if not password:
+                password = pysecrets.token_urlsafe(18)
+                self.set_obs_password(password)
+            self.managed_obs = ManagedObs(self.paths, self.settings.effective.obs.port, password)
+        await self.managed_obs.ensure_running()
+        self.session.retry_now()
+
+    @property
+    def can_launch_obs(self) -> bool:
+        return obs_executable() is not None
+
+    def recordings_dir(self) -> Path:
+        return self.paths.data_dir / "rehearsals"
+
+    async def close(self) -> None:
+        """Stop in reverse order of start: API, tasks, chat, products, go-live, OBS; save settings last."""
+        if self._closed:
+            return
+        self._closed = True
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        if self.remote_server is not None:
+            await self.remote_server.stop()
+        await self.switcher.shutdown()
+        await self.tasks.shutdown()
+        if self.chat is not None:
+            await self.chat.stop()
+        if self.placement is not None:
+            self.placement.close()
+        if self.products is not None:
+            await self.products.keeper.close()
+            await self.products.show.close()
+            self.products.overlay.close()
+        if self.golive is not None:
+            await self.golive.shutdown()
+        await self.session.stop()
+        if self.managed_obs is not None:
+            await self.managed_obs.stop()
+        try:
+            await self.settings.close()
+        except SettingsSaveError as exc:
+            log.error("%s", exc)  # quitting: the log is the only place left to say it
+
+
+async def run_headless(core: StudioCore, quit_after: float | None = None) -> int:
+    """Run the core with no window until SIGTERM/SIGINT (or ``quit_after`` seconds), then close in order."""
+    import signal
+
+    loop = asyncio.get_running_loop()
+    stop = loop.create_future()
+
+    def request_stop() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        try:
+            loop.add_signal_handler(sig, request_stop)
+        except (NotImplementedError, RuntimeError):  # Windows: no signal handlers on the loop
+            pass
+    core.problems.add(lambda problem: None)
+    if quit_after is not None:
+        loop.call_later(quit_after, request_stop)
+    try:
+        await core.start()
+        await stop
+    finally:
+        await core.close()
+    return 0

@@ -1,0 +1,97 @@
+"""Going live on screen: the go-live service's status and thumbnails to the Output panel; its intents back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+from studio_console.core import StudioCore
+from studio_console.domain.stream import OutputStatus
+from studio_console.qt.views.output_panel import OutputPanel
+
+
+class OutputBridge(QObject):
+    """Translates between the go-live service and the Output panel.
+
+    Signals:
+        output_changed(object): a new OutputStatus of the go-live service.
+        local_thumbnail_ready(object): a Thumbnail of what the local test server received.
+    """
+
+    output_changed = Signal(object)
+    local_thumbnail_ready = Signal(object)
+
+    def __init__(self, core: StudioCore, panel: OutputPanel) -> None:
+        super().__init__()
+        assert core.golive is not None
+        self.core = core
+        self.panel = panel
+        golive, tasks = core.golive, core.tasks
+        self._unsubscribe = [
+            golive.subscribe(self.output_changed.emit),
+            golive.subscribe_thumbnails(self.local_thumbnail_ready.emit),
+        ]
+        self.output_changed.connect(self._on_output_status)
+        self.local_thumbnail_ready.connect(panel.show_thumbnail)
+        panel.destination_requested.connect(lambda sink_id: self._call(lambda: golive.select(sink_id)))
+        panel.server_url_requested.connect(lambda sid, url: tasks.spawn(golive.set_server_url(sid, url), "server-url"))
+        panel.stream_key_requested.connect(lambda sid, key: self._call(lambda: golive.set_stream_key(sid, key)))
+        panel.preflight_requested.connect(lambda sid: tasks.latest("preflight", lambda: self._preflight(sid)))
+        panel.go_live_requested.connect(self.go_live)
+        panel.go_live_confirmed.connect(lambda token: tasks.spawn(golive.start(token), "go-live"))
+        panel.thumbnails_requested.connect(golive.set_local_thumbnails)
+        panel.recording_requested.connect(self._local_recording)
+        self._on_output_status(golive.status)
+
+    def _call(self, action: Callable[[], object]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            self.core.report_error(exc)
+
+    async def _preflight(self, sink_id: str) -> None:
+        assert self.core.golive is not None
+        self.panel.show_preflight(await self.core.golive.preflight(sink_id))
+
+    def go_live(self, sink_id: str | None = None) -> None:
+        """Go live on the chosen destination; a real audience is asked for first, naming it."""
+        golive = self.core.golive
+        assert golive is not None
+        try:
+            if sink_id is not None and sink_id != golive.selected.sink_id:
+                golive.select(sink_id)
+            if golive.selected.is_real_audience:
+                self.panel.confirm_go_live(golive.request_confirmation())
+                return
+        except Exception as exc:
+            self.core.report_error(exc)
+            return
+        self.core.tasks.spawn(golive.start(), "go-live")
+
+    def stop(self) -> None:
+        assert self.core.golive is not None
+        self.core.tasks.spawn(self.core.golive.stop(), "stream-stop")
+
+    @property
+    def active_destination(self) -> str:
+        assert self.core.golive is not None
+        return self.core.golive.status.active_destination or "the destination"
+
+    def _local_recording(self, enabled: bool) -> None:
+        golive = self.core.golive
+        assert golive is not None
+        path = None
+        if enabled:
+            folder = self.core.recordings_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / time.strftime("rehearsal-%Y%m%d-%H%M%S.flv")
+        self._call(lambda: golive.set_local_recording(path))
+
+    def _on_output_status(self, status: OutputStatus) -> None:
+        self.panel.show_status(status)
+
+    def close(self) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()

@@ -1,0 +1,1 @@
+"""Chat: the hub that merges sources, buyer intent, the viewer book."""

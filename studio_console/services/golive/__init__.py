@@ -1,0 +1,1 @@
+"""Going live: the start/stop state machine, destinations, preflight."""

@@ -1,0 +1,1 @@
+"""OBS control: scene switching, outputs and audio, screenshots, starter scenes."""

@@ -1,0 +1,1 @@
+"""Products: the product show on air, the catalog keeper and store, import formats."""

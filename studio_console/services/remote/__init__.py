@@ -1,0 +1,1 @@
+"""The remote-control API endpoints (Stream Deck, Companion, scripts)."""
