@@ -54,7 +54,7 @@ class DemoRun:
                 status = 0
             if status == 200 and ready(last):
                 return dict(last)
-            time.sleep(0.5)
+            time.sleep(0.1)
         raise AssertionError(f"not ready within {timeout:.0f} s; last state {last}\n{self.log()}")
 
     def log(self) -> str:
