@@ -1,11 +1,12 @@
-"""Start-up: logging and settings, then the Qt-free core joined to the Qt shell on one qasync loop.
+"""Start-up: the bare window first, then settings, the Qt-free core and the Qt shell on one qasync loop.
+
+Nothing but PySide6 and the window's own modules is imported before the window shows.
 
 ``--headless`` runs the same core on a plain asyncio loop and never imports Qt.
 """
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import logging
 import time
@@ -15,7 +16,6 @@ from studio_console import APP_ID, APP_NAME
 from studio_console.cli import LaunchOptions
 from studio_console.logs import setup_logging
 from studio_console.settings.paths import AppPaths
-from studio_console.settings.store import SettingsStore
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +38,9 @@ def _qt_message_handler(mode: Any, context: Any, message: str) -> None:
     logging.getLogger("qt").warning("%s", message)
 
 
-async def _run_with_window(core: Any, options: LaunchOptions, log_level: int) -> int:
+async def _run_with_window(core: Any, window: Any, options: LaunchOptions, log_level: int) -> int:
+    import asyncio
+
     from studio_console.qt.shell import QtShell
 
     loop = asyncio.get_running_loop()
@@ -48,7 +50,7 @@ async def _run_with_window(core: Any, options: LaunchOptions, log_level: int) ->
         if not quit_requested.done():
             quit_requested.set_result(None)
 
-    def loop_exception(_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    def loop_exception(_loop: Any, context: dict[str, Any]) -> None:
         from studio_console.qt.shell import report_exception
 
         exc = context.get("exception")
@@ -58,15 +60,12 @@ async def _run_with_window(core: Any, options: LaunchOptions, log_level: int) ->
             log.error("event loop: %s", context.get("message"))
 
     loop.set_exception_handler(loop_exception)
-    shell = QtShell(core, log_level)
+    from studio_console.qt.quit_signals import QuitSignals
+
+    shell = QtShell(core, log_level, window=window)
     shell.window.close_requested.connect(request_quit)
+    quit_signals = QuitSignals(lambda _name: request_quit())
     shell.show()
-    log.info(
-        "%s window shown %.0f ms after launch (config: %s)",
-        APP_NAME,
-        (time.monotonic() - LAUNCHED_AT) * 1000,
-        core.paths.config_dir,
-    )
     try:
         await core.start()
         freeze_startup_heap()
@@ -76,6 +75,7 @@ async def _run_with_window(core: Any, options: LaunchOptions, log_level: int) ->
     finally:
         shell.close()
         await core.close()
+        quit_signals.close()
         log.info("%s stopped", APP_NAME)
     return 0
 
@@ -99,25 +99,17 @@ def _set_app_icon(app: Any) -> None:
 def run(options: LaunchOptions) -> int:
     paths = AppPaths.under(options.config_dir) if options.config_dir else AppPaths.default()
     paths.ensure()
-    store = SettingsStore(paths.settings_file)
     # Log to stderr before the file exists, so a settings problem is never silent.
     setup_logging(paths.log_dir, options.log_level or "INFO")
-    loaded = store.load()
-    level = options.log_level or loaded.settings.log_level
-    setup_logging(paths.log_dir, level)
-
-    from studio_console.core import StudioCore, run_headless
-
     if options.headless:
-        core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice)
-        for problem in core.startup_notices():
-            log.warning("%s: %s", problem.title, problem.text)
-        return asyncio.run(run_headless(core, options.quit_after))
+        return _run_headless(options, paths)
 
     started = time.monotonic()
-    import qasync
     from PySide6.QtCore import qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
+
+    from studio_console.qt.main_window import MainWindow
+    from studio_console.settings.window_layout import read_window_layout
 
     qInstallMessageHandler(_qt_message_handler)
     app = QApplication.instance() or QApplication([__name__])
@@ -126,16 +118,42 @@ def run(options: LaunchOptions) -> int:
     app.setOrganizationName(APP_NAME)
     _set_app_icon(app)
     app.setQuitOnLastWindowClosed(False)  # the app quits through the shell's close, after shutdown
-    renderers = None
-    try:
-        import studio_console.render  # noqa: F401  (the Qt-free renderers, once they exist)
-    except ImportError:
-        from studio_console.core import Renderers
-        from studio_console.qt.render.card_renderer import CardRenderer
-        from studio_console.qt.render.qt_chat_cards import QtChatCards
+    # First paint: the bare window with its docks, menus and status bar; everything else after.
+    window = MainWindow()
+    window.restore_layout(*read_window_layout(paths.settings_file))
+    window.show()
+    log.info(
+        "%s window shown %.0f ms after launch (config: %s)",
+        APP_NAME,
+        (time.monotonic() - LAUNCHED_AT) * 1000,
+        paths.config_dir,
+    )
 
-        renderers = Renderers(product=CardRenderer(), chat=QtChatCards())
-    core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice, renderers=renderers)
-    log.debug("Qt ready after %.0f ms", (time.monotonic() - started) * 1000)
-    result: int = qasync.run(_run_with_window(core, options, getattr(logging, level)))
+    from studio_console.core import StudioCore
+    from studio_console.settings.store import SettingsStore
+
+    store = SettingsStore(paths.settings_file)
+    loaded = store.load()
+    level = options.log_level or loaded.settings.log_level
+    setup_logging(paths.log_dir, level)
+    core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice)
+    log.debug("core built after %.0f ms", (time.monotonic() - started) * 1000)
+    from studio_console.qt.event_loop import run as run_qt_loop
+
+    result: int = run_qt_loop(_run_with_window(core, window, options, getattr(logging, level)))
     return result
+
+
+def _run_headless(options: LaunchOptions, paths: AppPaths) -> int:
+    from studio_console.core import StudioCore, run_headless
+    from studio_console.settings.store import SettingsStore
+
+    store = SettingsStore(paths.settings_file)
+    loaded = store.load()
+    setup_logging(paths.log_dir, options.log_level or loaded.settings.log_level)
+    core = StudioCore(options, paths, store, loaded.settings, startup_notice=loaded.notice)
+    for problem in core.startup_notices():
+        log.warning("%s: %s", problem.title, problem.text)
+    import asyncio
+
+    return asyncio.run(run_headless(core, options.quit_after))

@@ -57,7 +57,7 @@ from studio_console.services.remote.control import RemoteControl
 from studio_console.settings.keeper import Overrides, SettingsKeeper
 from studio_console.settings.model import OutputSettings, Settings
 from studio_console.settings.paths import AppPaths
-from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore
+from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore, SecretUnavailable
 from studio_console.settings.store import SettingsSaveError, SettingsStore
 
 log = logging.getLogger(__name__)
@@ -159,6 +159,8 @@ class StudioCore:
         self.secrets = secrets or SecretStore.open(paths.config_dir, paths.custom_root)
         if self.secrets.warning:
             self._startup_notices.append(Problem("Secrets", self.secrets.warning, Severity.INFO, transient=True))
+        for problem in self.secrets.problems:
+            self._startup_notices.append(Problem("Secrets", problem, Severity.ERROR))
         self.tasks = TaskRunner(on_error=self.report_error)
         effective = self.settings.effective
         self.managed_obs: ManagedObs | None = None
@@ -226,7 +228,11 @@ class StudioCore:
         self.session.set_password(password)
 
     def remote_token(self) -> str:
-        """From --remote-token-env, else the keyring (created on first use)."""
+        """From --remote-token-env, else the keyring (created only when it is truly absent).
+
+        Raises SecretUnavailable when the keyring cannot be read: the token is never replaced because
+        of a read error (a Stream Deck would be locked out).
+        """
         if self.options.remote_token_env:
             value = os.environ.get(self.options.remote_token_env, "")
             log_secrets.add(value)
@@ -236,11 +242,7 @@ class StudioCore:
                 "environment variable %s must hold a token of at least 16 characters; using the saved token",
                 self.options.remote_token_env,
             )
-        token = self.secrets.get(REMOTE_TOKEN)
-        if not token:
-            token = pysecrets.token_urlsafe(24)
-            self.secrets.set(REMOTE_TOKEN, token)
-        return token
+        return self.secrets.get_or_create_token(REMOTE_TOKEN)
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -284,6 +286,13 @@ class StudioCore:
             await asyncio.to_thread(store.save, catalog)
             log.info("demo mode: loaded the demo catalog (%d products)", len(catalog.products))
         overlay = OverlayService(self.session, self.paths.data_dir)
+        # A picture OBS cannot be given (disk full) leaves a stale card on air: the producer must know.
+        overlay.on_write_problem = lambda text: self.report(Problem("On-air picture not saved", text, Severity.ERROR))
+        overlay.on_write_recovered = lambda: self.report(
+            Problem(
+                "On-air pictures saved again", "The card on air is up to date again.", Severity.INFO, transient=True
+            )
+        )
         show = ProductShow(
             overlay,
             self.renderers().product,
@@ -322,7 +331,18 @@ class StudioCore:
         remote = self.settings.effective.remote
         if not remote.enabled:
             return
-        self.remote_server = JsonHttpServer(self.remote_token(), port=remote.port)
+        try:
+            token = self.remote_token()
+        except SecretUnavailable as exc:
+            self._notice(
+                Problem("Remote control is off", f"The remote-control token cannot be read: {exc}", Severity.ERROR)
+            )
+            return
+        self.remote_server = JsonHttpServer(
+            token,
+            port=remote.port,
+            problems=lambda text: self.report(Problem("Remote control", text, Severity.ERROR, transient=True)),
+        )
         self.remote = RemoteControl(self.remote_server, self.session, self.switcher)
         if self.golive is not None:
             self.remote.attach_golive(self.golive)

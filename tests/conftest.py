@@ -43,9 +43,10 @@ def failed(request: pytest.FixtureRequest) -> bool:
 def _session_qloop(qapp: object) -> Iterator[asyncio.AbstractEventLoop]:
     # One qasync loop for the whole run, as the app has one for its whole life: creating and closing
     # a loop (and its thread executor) per test crashed PySide6 now and then, which the app never does.
-    import qasync
 
-    loop = qasync.QEventLoop(qapp)
+    from studio_console.qt.event_loop import StudioEventLoop
+
+    loop = StudioEventLoop(qapp)
     try:
         yield loop
     finally:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import hmac
 import ipaddress
 import json
 import logging
+import socket
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -18,8 +21,22 @@ from pydantic import BaseModel, ValidationError
 log = logging.getLogger(__name__)
 
 MAX_BODY = 1 << 20
+MAX_REQUEST_LINE = 8 * 1024
+MAX_HEADER_BYTES = 16 * 1024
 MAX_HEADER_LINES = 100
-READ_TIMEOUT_S = 10.0
+# Deeper JSON than this is no API call; json.loads itself overflows the stack near 1,000 levels.
+MAX_JSON_DEPTH = 32
+# A loopback control API has a handful of clients (Stream Deck, Companion, scripts).
+MAX_CONNECTIONS = 32
+HEADER_TIMEOUT_S = 5.0
+BODY_TIMEOUT_S = 10.0
+# After accept() fails for lack of resources (EMFILE...), wait before accepting again.
+ACCEPT_BACKOFF_FIRST_S = 0.1
+ACCEPT_BACKOFF_CAP_S = 2.0
+# Accept failures reach the operator at most once per this many seconds.
+PROBLEM_INTERVAL_S = 60.0
+
+ProblemReporter = Callable[[str], None]
 
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
 
@@ -29,11 +46,16 @@ _REASONS = {
     202: "Accepted",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    408: "Request Timeout",
     409: "Conflict",
+    411: "Length Required",
     413: "Payload Too Large",
+    414: "URI Too Long",
     422: "Unprocessable Entity",
+    431: "Request Header Fields Too Large",
     500: "Internal Server Error",
     503: "Service Unavailable",
 }
@@ -61,9 +83,14 @@ class Request:
         if not self.body:
             return {}
         try:
-            return json.loads(self.body)
+            data = json.loads(self.body)
+        except RecursionError as exc:
+            raise HttpError(400, f"body is nested deeper than {MAX_JSON_DEPTH} levels") from exc
         except (ValueError, UnicodeDecodeError) as exc:
             raise HttpError(400, f"body is not valid JSON: {exc}") from exc
+        if _depth_exceeds(data, MAX_JSON_DEPTH):
+            raise HttpError(400, f"body is nested deeper than {MAX_JSON_DEPTH} levels")
+        return data
 
     def model(self, model_type: type[BaseModelT]) -> BaseModelT:
         """The JSON body validated as ``model_type``; a 422 names each field at fault."""
@@ -77,6 +104,23 @@ class Request:
             ]
             text = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
             raise HttpError(422, f"invalid request body: {text}", problems=problems) from exc
+
+
+def _depth_exceeds(data: Any, limit: int) -> bool:
+    """True when containers nest deeper than ``limit`` (iterative: no recursion on hostile input)."""
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 Handler = Callable[[Request], Awaitable[Any]]
@@ -98,19 +142,45 @@ def is_loopback(host: str) -> bool:
 
 
 class JsonHttpServer:
-    """Routes ``(METHOD, path)`` to async handlers returning JSON-able values or a Response."""
+    """Routes ``(METHOD, path)`` to async handlers returning JSON-able values or a Response.
 
-    def __init__(self, token: str, host: str = "127.0.0.1", port: int = 0) -> None:
+    Any local process can connect, so nothing is buffered before it is checked: the request line
+    and headers are read under size and time limits, the ``Host`` header must name loopback and
+    the bound port (DNS rebinding), browser preflights are refused, and the token is checked
+    before a body is read. Connections beyond ``max_connections`` get a 503 at once.
+
+    ``problems(text)`` receives accept failures (out of file descriptors, ...) at most once per
+    minute; the server backs off accepting meanwhile instead of spinning.
+    """
+
+    def __init__(
+        self,
+        token: str,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        problems: ProblemReporter | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        header_timeout_s: float = HEADER_TIMEOUT_S,
+        body_timeout_s: float = BODY_TIMEOUT_S,
+    ) -> None:
         if not is_loopback(host):
             raise ValueError(f"the remote-control API binds to loopback only, not {host!r}")
         if len(token) < 16:
             raise ValueError("the remote-control token must be at least 16 characters")
         self.host = host
         self.port = port
+        self.problems = problems
+        self.max_connections = max_connections
+        self.header_timeout_s = header_timeout_s
+        self.body_timeout_s = body_timeout_s
+        self.accept_failures = 0
         self._token = token.encode()
         self._routes: dict[tuple[str, str], Handler] = {}
-        self._server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._last_problem: float | None = None
 
     def set_token(self, token: str) -> None:
         self._token = token.encode()
@@ -120,53 +190,126 @@ class JsonHttpServer:
 
     @property
     def bound_port(self) -> int | None:
-        if self._server is None or not self._server.sockets:
+        if self._listener is None:
             return None
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(self._listener.getsockname()[1])
+
+    @property
+    def open_connections(self) -> int:
+        return len(self._connections)
 
     async def start(self) -> int:
-        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=64 * 1024)
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        listener = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind((self.host, self.port))
+            listener.listen(128)
+            listener.setblocking(False)
+        except BaseException:
+            listener.close()
+            raise
+        self._listener = listener
+        # Our own accept loop, not asyncio.start_server: asyncio reports every failed accept to the
+        # loop's exception handler (one "Unexpected error" dialog each) and cannot cap connections.
+        self._accepting = asyncio.get_running_loop().create_task(self._accept_loop(listener), name="remote-api-accept")
         port = self.bound_port
         assert port is not None
         log.info("remote-control API listening on http://%s:%s/api/v1/", self.host, port)
         return port
 
     async def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is not None:
-            server.close()
-            for task in list(self._connections):
-                task.cancel()
-            for task in list(self._connections):
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-            await server.wait_closed()
+        listener, self._listener = self._listener, None
+        accepting, self._accepting = self._accepting, None
+        if accepting is not None:
+            accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await accepting
+        if listener is not None:
+            listener.close()
+        for task in list(self._connections):
+            task.cancel()
+        for task in list(self._connections):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
+    async def _accept_loop(self, listener: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        backoff = ACCEPT_BACKOFF_FIRST_S
+        while True:
+            try:
+                conn, _ = await loop.sock_accept(listener)
+            except OSError as exc:
+                # EMFILE/ENFILE/ENOBUFS/ENOMEM: the process is out of something; accepting again at
+                # once would fail again. ECONNABORTED (client gave up in the backlog) is harmless.
+                if exc.errno == errno.ECONNABORTED:
+                    continue
+                self.accept_failures += 1
+                self._report(f"The remote-control API cannot accept connections: {exc.strerror or exc}", exc)
+                await asyncio.sleep(backoff)
+                backoff = min(ACCEPT_BACKOFF_CAP_S, backoff * 2)
+                continue
+            backoff = ACCEPT_BACKOFF_FIRST_S
+            conn.setblocking(False)
+            task = loop.create_task(self._serve_socket(conn, len(self._connections) >= self.max_connections))
             self._connections.add(task)
+            task.add_done_callback(self._connections.discard)
+
+    def _report(self, text: str, exc: OSError) -> None:
+        now = time.monotonic()
+        if self._last_problem is not None and now - self._last_problem < PROBLEM_INTERVAL_S:
+            log.debug("%s (again)", text)
+            return
+        self._last_problem = now
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            text += " (too many open files: close other programs or raise the open-file limit)"
+        log.error("%s", text)
+        if self.problems is not None:
+            try:
+                self.problems(text)
+            except Exception:
+                log.exception("remote-control problem reporter failed")
+
+    async def _serve_socket(self, conn: socket.socket, over_cap: bool) -> None:
         try:
-            status, body = await self._handle(reader)
-            await self._respond(writer, status, body)
-        except (ConnectionError, asyncio.IncompleteReadError):
+            reader, writer = await asyncio.open_connection(sock=conn, limit=MAX_HEADER_BYTES)
+        except OSError:
+            conn.close()
+            return
+        try:
+            if over_cap:
+                status, body = 503, {"error": f"too many open connections (limit {self.max_connections})"}
+            else:
+                status, body = await self._handle(reader)
+            await asyncio.wait_for(self._respond(writer, status, body), self.body_timeout_s)
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             pass
         finally:
-            if task is not None:
-                self._connections.discard(task)
             writer.close()
             with contextlib.suppress(Exception):
                 await writer.wait_closed()
 
     async def _handle(self, reader: asyncio.StreamReader) -> tuple[int, Any]:
         try:
-            request = await asyncio.wait_for(self._read_request(reader), READ_TIMEOUT_S)
+            async with asyncio.timeout(self.header_timeout_s):
+                request = await self._read_head(reader)
         except HttpError as exc:
             return exc.status, {"error": exc.message}
-        except (TimeoutError, ValueError, asyncio.LimitOverrunError):
+        except TimeoutError:
+            return 408, {"error": f"the request headers did not arrive within {self.header_timeout_s:g} s"}
+        except (ValueError, asyncio.LimitOverrunError, UnicodeDecodeError):
             return 400, {"error": "malformed or incomplete HTTP request"}
-        if not self._authorised(request.headers.get("authorization", "")):
-            return 401, {"error": "missing or wrong token: send 'Authorization: Bearer <token>'"}
+        refusal = self._refusal(request)
+        if refusal is not None:
+            return refusal
+        # Only now, with the token checked, is a body worth reading.
+        try:
+            async with asyncio.timeout(self.body_timeout_s):
+                request.body = await self._read_body(reader, request.headers)
+        except HttpError as exc:
+            return exc.status, {"error": exc.message}
+        except TimeoutError:
+            return 408, {"error": f"the request body did not arrive within {self.body_timeout_s:g} s"}
         handler = self._routes.get((request.method, request.path))
         if handler is None:
             if any(path == request.path for _, path in self._routes):
@@ -183,6 +326,26 @@ class JsonHttpServer:
             return result.status, result.body
         return 200, result
 
+    def _refusal(self, request: Request) -> tuple[int, Any] | None:
+        """The answer for a request refused on its head alone, or None."""
+        host = request.headers.get("host")
+        if host is not None and not self._host_allowed(host):
+            # A web page that rebinds its DNS name to 127.0.0.1 still sends its own name here.
+            return 403, {"error": "Host header not allowed: use 127.0.0.1, localhost or [::1] with the API's port"}
+        if request.method == "OPTIONS":
+            return 403, {"error": "browser requests (CORS preflights) are refused: this API is not for web pages"}
+        if not self._authorised(request.headers.get("authorization", "")):
+            return 401, {"error": "missing or wrong token: send 'Authorization: Bearer <token>'"}
+        return None
+
+    def _host_allowed(self, host: str) -> bool:
+        name, sep, port = host.strip().lower().rpartition(":")
+        if not sep or name.endswith(":") or (name.startswith("[") is not name.endswith("]")):
+            return False  # no port, or a bare IPv6 address without one
+        if port != str(self.bound_port):
+            return False
+        return name in ("127.0.0.1", "localhost", "[::1]")
+
     def _authorised(self, header: str) -> bool:
         scheme, _, value = header.partition(" ")
         if scheme.lower() != "bearer":
@@ -190,31 +353,57 @@ class JsonHttpServer:
         return hmac.compare_digest(value.strip().encode(), self._token)
 
     @staticmethod
-    async def _read_request(reader: asyncio.StreamReader) -> Request:
-        line = (await reader.readline()).decode("latin-1").strip()
+    async def _read_line(reader: asyncio.StreamReader, limit: int, status: int, what: str) -> str:
+        try:
+            raw = await reader.readuntil(b"\n")
+        except asyncio.LimitOverrunError as exc:
+            raise HttpError(status, f"{what} longer than {limit} bytes") from exc
+        except asyncio.IncompleteReadError as exc:
+            raise HttpError(400, "incomplete HTTP request") from exc
+        if len(raw) > limit:
+            raise HttpError(status, f"{what} longer than {limit} bytes")
+        return raw.decode("latin-1")
+
+    async def _read_head(self, reader: asyncio.StreamReader) -> Request:
+        line = (await self._read_line(reader, MAX_REQUEST_LINE, 414, "request line")).strip()
         parts = line.split(" ")
         if len(parts) != 3 or not parts[2].startswith("HTTP/1."):
             raise HttpError(400, "malformed request line")
         method, target, _ = parts
         headers: dict[str, str] = {}
-        for _ in range(MAX_HEADER_LINES):
-            raw = (await reader.readline()).decode("latin-1")
-            if raw in ("\r\n", "\n", ""):
+        total = 0
+        for _ in range(MAX_HEADER_LINES + 1):
+            raw = await self._read_line(reader, MAX_HEADER_BYTES, 431, "header line")
+            total += len(raw)
+            if total > MAX_HEADER_BYTES:
+                raise HttpError(431, f"headers larger than {MAX_HEADER_BYTES} bytes")
+            if raw in ("\r\n", "\n"):
                 break
             name, sep, value = raw.partition(":")
-            if not sep:
+            if not sep or not name.strip():
                 raise HttpError(400, "malformed header line")
             headers[name.strip().lower()] = value.strip()
         else:
-            raise HttpError(400, "too many header lines")
-        length = int(headers.get("content-length", "0") or 0)
-        if length < 0:
-            raise HttpError(400, "negative Content-Length")
+            raise HttpError(431, f"more than {MAX_HEADER_LINES} header lines")
+        split = urlsplit(target)
+        return Request(method.upper(), split.path.rstrip("/") or "/", headers, b"", split.query)
+
+    @staticmethod
+    async def _read_body(reader: asyncio.StreamReader, headers: dict[str, str]) -> bytes:
+        if "transfer-encoding" in headers:
+            raise HttpError(411, "send the body with a Content-Length (chunked bodies are not accepted)")
+        raw_length = headers.get("content-length", "0") or "0"
+        if not raw_length.isdigit():
+            raise HttpError(400, "Content-Length is not a number")
+        length = int(raw_length)
         if length > MAX_BODY:
             raise HttpError(413, f"body larger than {MAX_BODY} bytes")
-        body = await reader.readexactly(length) if length else b""
-        split = urlsplit(target)
-        return Request(method.upper(), split.path.rstrip("/") or "/", headers, body, split.query)
+        if not length:
+            return b""
+        try:
+            return await reader.readexactly(length)
+        except asyncio.IncompleteReadError as exc:
+            raise HttpError(400, "the body is shorter than its Content-Length") from exc
 
     @staticmethod
     async def _respond(writer: asyncio.StreamWriter, status: int, body: Any) -> None:

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from studio_console.domain.base import Frozen as _Frozen
+from studio_console.domain.obs_status import ConnectionStatus, OutputPhase
 
-
-class ConnectionStatus(StrEnum):
-    DISCONNECTED = "disconnected"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    RECONNECTING = "reconnecting"
-    AUTH_FAILED = "auth_failed"
-    UNSUPPORTED = "unsupported"
-    STOPPED = "stopped"
+__all__ = ["ConnectionStatus", "OutputPhase"]
 
 
 class ConnectionState(_Frozen):
@@ -28,15 +19,6 @@ class ConnectionState(_Frozen):
     @property
     def connected(self) -> bool:
         return self.status is ConnectionStatus.CONNECTED
-
-
-class OutputPhase(StrEnum):
-    STOPPED = "stopped"
-    STARTING = "starting"
-    LIVE = "live"
-    RECONNECTING = "reconnecting"
-    STOPPING = "stopping"
-    PAUSED = "paused"
 
 
 class OutputState(_Frozen):

@@ -22,6 +22,7 @@ pure-asyncio client (see benchmarks/obs_roundtrip.py).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
@@ -38,6 +39,8 @@ from studio_console.obs.errors import (
     ObsAuthFailed,
     ObsConnectError,
     ObsConnectionLost,
+    ObsError,
+    ObsNotAnswering,
     ObsNotConnected,
     ObsNotRunning,
     ObsRequestError,
@@ -104,8 +107,11 @@ class _Handshake(obsws):  # type: ignore[misc]
                 f"Nothing answers on {self.host}:{self.port}: OBS is not running, or its WebSocket "
                 "server is off (OBS: Tools > WebSocket Server Settings)"
             ) from exc
-        except TimeoutError as exc:
-            raise ObsNotRunning(f"{self.host}:{self.port} did not answer within {self.timeout:.0f} s") from exc
+        except (TimeoutError, websocket.WebSocketTimeoutException) as exc:
+            # Also what a frozen OBS looks like: the kernel accepts, nobody answers the upgrade.
+            raise ObsNotAnswering(
+                f"OBS is not answering at {self.host}:{self.port} (no reply within {self.timeout:.1f} s)"
+            ) from exc
         except websocket.WebSocketException as exc:
             raise ObsConnectError(
                 f"{self.host}:{self.port} answers but is not an obs-websocket server ({exc})"
@@ -124,10 +130,13 @@ class _Handshake(obsws):  # type: ignore[misc]
         try:
             opcode, data = self.ws.recv_data()
         except (TimeoutError, websocket.WebSocketTimeoutException) as exc:
-            raise ObsUnsupportedVersion(
-                "The server sent no obs-websocket 5 greeting (is it obs-websocket 4.x?)"
+            # A hung OBS and an obs-websocket 4.x server both stay silent here; only the first can
+            # recover by itself, so this is retried rather than reported as unsupported.
+            raise ObsNotAnswering(
+                f"OBS is not answering at {self.host}:{self.port}: no obs-websocket 5 greeting within "
+                f"{self.timeout:.1f} s (an obs-websocket 4.x server also stays silent)"
             ) from exc
-        except (websocket.WebSocketConnectionClosedException, OSError) as exc:
+        except (websocket.WebSocketConnectionClosedException, websocket.WebSocketException, OSError) as exc:
             raise ObsConnectError(f"The connection closed during the handshake ({exc})") from exc
         if opcode == websocket.ABNF.OPCODE_CLOSE:
             raise _error_for_close(*_close_code(data))
@@ -150,8 +159,16 @@ class _Handshake(obsws):  # type: ignore[misc]
         if challenge:
             if not self.password:
                 raise ObsAuthFailed("OBS requires a WebSocket password and none is set")
-            identify["authentication"] = self._build_auth_string(challenge["salt"], challenge["challenge"])
-        self.ws.send(json.dumps({"op": Op.IDENTIFY, "d": identify}))
+            salt = challenge.get("salt") if isinstance(challenge, dict) else None
+            secret = challenge.get("challenge") if isinstance(challenge, dict) else None
+            if not (isinstance(salt, str) and salt and isinstance(secret, str) and secret):
+                raise ObsConnectError("OBS sent an incomplete authentication challenge (no salt or challenge)")
+            identify["authentication"] = self._build_auth_string(salt, secret)
+        try:
+            self.ws.send(json.dumps({"op": Op.IDENTIFY, "d": identify}))
+        except (websocket.WebSocketException, OSError) as exc:
+            # OBS killed or restarted between its Hello and our Identify (ConnectionResetError).
+            raise ObsConnectError(f"The connection closed during the handshake ({exc})") from exc
         identified = self._recv_json()
         if identified.get("op") != Op.IDENTIFIED:
             raise ObsConnectError(f"Unexpected answer to Identify (op {identified.get('op')})")
@@ -296,22 +313,33 @@ class ObsClient:
         loop = asyncio.get_running_loop()
         handshake = _Handshake(self.host, self.port, self._password, self.subscriptions, self.connect_timeout)
         # The handshake blocks on socket reads: keep it off the UI thread.
-        ws = await loop.run_in_executor(None, handshake.open)
+        try:
+            ws = await loop.run_in_executor(None, handshake.open)
+        except ObsError:
+            raise
+        except Exception as exc:
+            # Whatever else a half-open or odd server provokes stays a connect error the session retries.
+            raise ObsConnectError(f"The handshake with OBS failed ({type(exc).__name__}: {exc})") from exc
         sock, ws.sock = ws.sock, None  # the socket now belongs to the asyncio transport
-        assert sock is not None
-        sock.setblocking(False)
+        if sock is None:
+            raise ObsConnectError("The connection closed during the handshake")
         self._closing = False
         self._prefix = uuid.uuid4().hex[:8] + "-"
         self._slots = asyncio.Semaphore(MAX_IN_FLIGHT)
-        _, reader = await loop.create_connection(
-            lambda: _FrameReader(self._dispatch_text, self._connection_closed), sock=sock
-        )
+        try:
+            sock.setblocking(False)
+            _, reader = await loop.create_connection(
+                lambda: _FrameReader(self._dispatch_text, self._connection_closed), sock=sock
+            )
+        except OSError as exc:
+            sock.close()
+            raise ObsConnectError(f"The connection closed right after the handshake ({exc})") from exc
         self._reader = reader
         self.server_info = dict(handshake.hello)
         return self.server_info
 
-    async def close(self) -> None:
-        """Close the connection; pending requests fail with ObsConnectionLost."""
+    async def close(self, why: str = "connection closed by the app") -> None:
+        """Close the connection; pending requests fail with ObsConnectionLost saying ``why``."""
         reader, self._reader = self._reader, None
         if reader is None:
             return
@@ -323,7 +351,15 @@ class ObsClient:
             except ObsConnectionLost:
                 pass
             transport.close()
-        self._fail_pending("connection closed by the app")
+        self._fail_pending(why)
+
+    async def probe(self, timeout: float) -> None:
+        """One cheap request (GetVersion) that does not queue behind busy request slots.
+
+        The liveness check uses it: a probe waiting for a slot behind 32 slow requests would call a
+        busy OBS dead.
+        """
+        await self._send(Op.REQUEST, {"requestType": "GetVersion", "requestData": {}}, "GetVersion", timeout, False)
 
     async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         """Send one request and return its responseData; raises ObsRequestError with OBS's code."""
@@ -375,9 +411,11 @@ class ObsClient:
             raise ObsNotConnected("not connected to OBS")
         return self._reader
 
-    async def _send(self, op: Op, payload: JsonDict, label: str, timeout: float | None) -> JsonDict:
+    async def _send(
+        self, op: Op, payload: JsonDict, label: str, timeout: float | None, queued: bool = True
+    ) -> JsonDict:
         self._require_reader()
-        slots = self._slots
+        slots = self._slots if queued else contextlib.nullcontext()
         assert slots is not None
         limit = timeout or self.request_timeout
         loop = asyncio.get_running_loop()
@@ -407,6 +445,9 @@ class ObsClient:
             return
         op = message.get("op")
         data = message.get("d") or {}
+        if not isinstance(data, dict):
+            log.warning("ignored an OBS message whose data is not an object (op %s)", op)
+            return
         if op in (Op.REQUEST_RESPONSE, Op.REQUEST_BATCH_RESPONSE):
             entry = self._pending.get(data.get("requestId", ""))
             if entry is not None and not entry[1].done():

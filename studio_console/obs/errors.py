@@ -17,6 +17,13 @@ class ObsNotRunning(ObsConnectError):
     """Nothing listens on the websocket port: OBS is not running, or its websocket server is off."""
 
 
+class ObsNotAnswering(ObsConnectError):
+    """Something accepts the connection but OBS does not answer (hung, stopped, or overloaded).
+
+    Not ``ObsNotRunning``: an OBS that is there but frozen must not be launched a second time.
+    """
+
+
 class ObsAuthFailed(ObsConnectError):
     """OBS refused the password (close code 4009)."""
 

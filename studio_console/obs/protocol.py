@@ -58,9 +58,8 @@ class CloseCode(IntEnum):
     UNSUPPORTED_FEATURE = 4012
 
 
-# Reconnecting after these only repeats the failure; the operator has to act.
-NO_RETRY_CLOSE_CODES = frozenset(
-    {CloseCode.AUTHENTICATION_FAILED, CloseCode.UNSUPPORTED_RPC_VERSION, CloseCode.SESSION_INVALIDATED}
-)
+# Reconnecting after these only repeats the failure; the operator has to act. A kicked session
+# (4011 SessionInvalidated: another client or an OBS restart of the server) is retried like a drop.
+NO_RETRY_CLOSE_CODES = frozenset({CloseCode.AUTHENTICATION_FAILED, CloseCode.UNSUPPORTED_RPC_VERSION})
 
 RPC_VERSION = 1

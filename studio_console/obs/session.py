@@ -20,9 +20,12 @@ from studio_console.obs import translate
 from studio_console.obs.client import BatchResult, ObsClient
 from studio_console.obs.errors import (
     ObsAuthFailed,
+    ObsConnectionLost,
     ObsError,
+    ObsNotAnswering,
     ObsNotConnected,
     ObsNotRunning,
+    ObsTimeout,
     ObsUnsupportedVersion,
 )
 from studio_console.obs.protocol import NO_RETRY_CLOSE_CODES, BatchExecution, CloseCode, Subscription
@@ -34,6 +37,9 @@ SnapshotListener = Callable[[ObsSnapshot], None]
 EventListener = Callable[[str, JsonDict], None]
 # Called when nothing answers on the port; returns True when it started OBS (demo mode).
 NotRunningHook = Callable[[], Awaitable[bool]]
+
+# The reason the liveness check gives when it drops a connection to an OBS that stopped answering.
+NOT_ANSWERING_REASON = "OBS is not answering"
 
 
 class ObsSession:
@@ -53,6 +59,9 @@ class ObsSession:
         backoff: Backoff | None = None,
         on_not_running: NotRunningHook | None = None,
         stats_interval_s: float = 1.0,
+        connect_timeout: float = 3.0,
+        liveness_interval_s: float = 0.5,
+        liveness_timeout_s: float = 0.6,
     ) -> None:
         self.host = host
         self.port = port
@@ -61,6 +70,12 @@ class ObsSession:
         self.backoff = backoff or Backoff()
         self.on_not_running = on_not_running
         self.stats_interval_s = stats_interval_s
+        self.connect_timeout = connect_timeout
+        # Two probes in a row must go unanswered: worst case interval + 2 x timeout (1.7 s) from the
+        # moment OBS stops answering, and one long stall of the app's own loop is not mistaken for it.
+        self.liveness_interval_s = liveness_interval_s
+        self.liveness_timeout_s = liveness_timeout_s
+        self._not_answering = False
         self.snapshot = ObsSnapshot()
         self._listeners: list[SnapshotListener] = []
         self._event_listeners: list[EventListener] = []
@@ -134,22 +149,41 @@ class ObsSession:
         self.retry_now()
 
     def retry_now(self) -> None:
+        """Try to connect again at once (the Reconnect action); restarts the loop if it ever ended."""
         self._wake.set()
+        task = self._task
+        if task is not None and task.done() and not self._stopping:
+            if not task.cancelled() and task.exception() is not None:
+                log.error("the OBS connection loop had ended: %r", task.exception())
+            self._task = None
+            self.start()
 
     async def _sleep_or_wake(self, seconds: float | None) -> None:
-        self._wake.clear()
+        # The wake flag is cleared when an attempt starts, so a Reconnect pressed while an attempt
+        # was under way is not lost: the sleep after it returns at once.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), seconds)
+
+    def _set_not_answering(self, detail: str, attempts: int) -> None:
+        self._not_answering = True
+        self._set_connection(
+            ConnectionStatus.NOT_ANSWERING,
+            f"{NOT_ANSWERING_REASON} at {self.host}:{self.port} ({detail}); reconnecting when it answers",
+            attempts=attempts,
+        )
 
     async def _run(self) -> None:
         attempt = 0
         while not self._stopping:
-            status = ConnectionStatus.RECONNECTING if attempt else ConnectionStatus.CONNECTING
+            self._wake.clear()
             where = f"{self.host}:{self.port}"
-            self._set_connection(status, f"Connecting to OBS at {where}…", attempts=attempt)
+            if not self._not_answering:  # keep "not answering" on screen while it is retried
+                status = ConnectionStatus.RECONNECTING if attempt else ConnectionStatus.CONNECTING
+                self._set_connection(status, f"Connecting to OBS at {where}…", attempts=attempt)
             try:
                 closed = await self._connect_once()
             except ObsNotRunning as exc:
+                self._not_answering = False
                 if self.on_not_running is not None and await self._launch():
                     continue
                 attempt += 1
@@ -157,6 +191,7 @@ class ObsSession:
                 await self._sleep_or_wake(self.backoff.delay(attempt))
                 continue
             except (ObsAuthFailed, ObsUnsupportedVersion) as exc:
+                self._not_answering = False
                 failed = (
                     ConnectionStatus.AUTH_FAILED if isinstance(exc, ObsAuthFailed) else ConnectionStatus.UNSUPPORTED
                 )
@@ -170,17 +205,43 @@ class ObsSession:
                 await self._sleep_or_wake(None)  # no retry loop until the operator acts
                 attempt = 0
                 continue
-            except ObsError as exc:  # ObsConnectError and anything else the handshake raised
+            except ObsNotAnswering as exc:
                 attempt += 1
+                log.warning("%s", exc)
+                self._set_not_answering("it accepts connections but sends nothing", attempt)
+                await self._sleep_or_wake(self.backoff.delay(attempt))
+                continue
+            except ObsError as exc:  # ObsConnectError and anything else the OBS layer raised
+                self._not_answering = False
+                attempt += 1
+                log.warning("connecting to OBS failed: %s", exc)
                 self._set_connection(ConnectionStatus.DISCONNECTED, f"OBS not connected: {exc}", attempts=attempt)
                 await self._sleep_or_wake(self.backoff.delay(attempt))
                 continue
+            except Exception as exc:
+                # A malformed answer (KeyError, ValueError...) or a socket error nobody wrapped: the
+                # loop must survive it, or the status would freeze and Reconnect would do nothing.
+                self._not_answering = False
+                attempt += 1
+                log.exception("connecting to OBS failed unexpectedly")
+                self._set_connection(
+                    ConnectionStatus.DISCONNECTED,
+                    f"OBS not connected: its answer could not be used ({type(exc).__name__}: {exc}); retrying",
+                    attempts=attempt,
+                )
+                await self._sleep_or_wake(self.backoff.delay(attempt))
+                continue
             attempt = 0
+            self._not_answering = False
             code, reason = await closed
-            await self._drop_client()
+            await self._drop_client(NOT_ANSWERING_REASON if reason == NOT_ANSWERING_REASON else None)
             if self._stopping:
                 break
-            if code in NO_RETRY_CLOSE_CODES:
+            attempt = 1
+            if reason == NOT_ANSWERING_REASON and code is None:
+                log.warning("OBS stopped answering; dropped the connection and reconnecting")
+                self._set_not_answering("no answer to two probes in a row", attempt)
+            elif code in NO_RETRY_CLOSE_CODES:
                 self._set_connection(
                     ConnectionStatus.UNSUPPORTED
                     if code != CloseCode.AUTHENTICATION_FAILED
@@ -189,9 +250,16 @@ class ObsSession:
                 )
                 await self._sleep_or_wake(None)
                 continue
-            attempt = 1
-            log.warning("lost the connection to OBS (code %s %s); reconnecting", code, reason)
-            self._set_connection(ConnectionStatus.DISCONNECTED, "OBS disconnected: reconnecting…", attempts=attempt)
+            elif code == CloseCode.SESSION_INVALIDATED:
+                log.warning("OBS ended this session (code 4011 %s); reconnecting", reason)
+                self._set_connection(
+                    ConnectionStatus.DISCONNECTED,
+                    "OBS ended this session (code 4011: another client or OBS closed it); reconnecting…",
+                    attempts=attempt,
+                )
+            else:
+                log.warning("lost the connection to OBS (code %s %s); reconnecting", code, reason)
+                self._set_connection(ConnectionStatus.DISCONNECTED, "OBS disconnected: reconnecting…", attempts=attempt)
             await self._sleep_or_wake(self.backoff.delay(attempt))
 
     async def _launch(self) -> bool:
@@ -210,7 +278,12 @@ class ObsSession:
         closed: asyncio.Future[tuple[int | None, str]] = loop.create_future()
         subscriptions = Subscription.ALL | (Subscription.INPUT_VOLUME_METERS if self._meters else 0)
         client = ObsClient(
-            self.host, self.port, self._password, subscriptions=subscriptions, request_timeout=self.request_timeout
+            self.host,
+            self.port,
+            self._password,
+            subscriptions=subscriptions,
+            request_timeout=self.request_timeout,
+            connect_timeout=self.connect_timeout,
         )
         client.on_event = self._on_event
 
@@ -223,10 +296,10 @@ class ObsSession:
         self._client = client
         try:
             await self.resync()
+            version = await client.request("GetVersion")
         except BaseException:
             await self._drop_client()
             raise
-        version = await client.request("GetVersion")
         self._set_connection(
             ConnectionStatus.CONNECTED,
             f"Connected to OBS {version.get('obsVersion', '?')} at {self.host}:{self.port}",
@@ -236,9 +309,36 @@ class ObsSession:
         )
         log.info("connected to OBS %s (obs-websocket %s)", version.get("obsVersion"), info.get("obsWebSocketVersion"))
         self._spawn(self._poll_stats(client), "obs-stats")
+        self._spawn(self._watch_liveness(client, closed), "obs-liveness")
         return closed
 
-    async def _drop_client(self) -> None:
+    async def _watch_liveness(self, client: ObsClient, closed: asyncio.Future[tuple[int | None, str]]) -> None:
+        """Probe OBS twice a second; two unanswered probes in a row end the connection as not answering.
+
+        The stats poll cannot tell: its requests wait the full request timeout (5 s) and a failed
+        poll only leaves the last figures on screen.
+        """
+        missed = 0
+        while client.connected and not closed.done():
+            started = time.monotonic()
+            try:
+                await client.probe(self.liveness_timeout_s)
+            except ObsTimeout:
+                missed += 1
+                log.info(
+                    "OBS did not answer a liveness probe within %.1f s (%d in a row)", self.liveness_timeout_s, missed
+                )
+                if missed >= 2:
+                    if not closed.done():
+                        closed.set_result((None, NOT_ANSWERING_REASON))
+                    return
+                continue  # probe again at once
+            except (ObsConnectionLost, ObsNotConnected):
+                return
+            missed = 0
+            await asyncio.sleep(max(0.0, self.liveness_interval_s - (time.monotonic() - started)))
+
+    async def _drop_client(self, why: str | None = None) -> None:
         for task in list(self._side_tasks):
             task.cancel()
         for task in list(self._side_tasks):
@@ -246,7 +346,7 @@ class ObsSession:
                 await task
         client, self._client = self._client, None
         if client is not None:
-            await client.close()
+            await client.close(why or "connection closed by the app")
 
     def _spawn(self, coro: Awaitable[Any], name: str) -> None:
         task = asyncio.ensure_future(coro)

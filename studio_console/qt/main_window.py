@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QByteArray, Qt, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
@@ -16,9 +18,12 @@ from PySide6.QtWidgets import (
 )
 
 from studio_console import APP_NAME
-from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot, OutputPhase
+from studio_console.domain.obs_status import ConnectionStatus, OutputPhase
 from studio_console.qt.plain_text import plain_label
 from studio_console.qt.views.log_panel import LogPanel
+
+if TYPE_CHECKING:
+    from studio_console.domain.obs_state import ObsSnapshot
 
 _STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",

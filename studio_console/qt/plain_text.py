@@ -6,9 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF, QTextLayout, QTextOption
 from PySide6.QtWidgets import QLabel, QWidget
 
-# Only this much of a text is laid out: a few lines never need more, and a 10,000-character
-# line must not cost a full layout on every repaint.
-MAX_LAYOUT_CHARS = 600
+# Badges and the layout limit are Qt-free (on-air cards use them too); re-exported for the views.
+from studio_console.domain.chat_text import MAX_LAYOUT_CHARS, PLATFORM_BADGES, platform_badge
+
+__all__ = ["MAX_LAYOUT_CHARS", "PLATFORM_BADGES", "format_duration", "plain_label", "platform_badge", "wrap_plain"]
 
 
 def plain_label(text: str = "", parent: QWidget | None = None) -> QLabel:
@@ -23,19 +24,6 @@ def format_duration(seconds: float) -> str:
     """H:MM:SS for durations on air."""
     total = max(0, int(seconds))
     return f"{total // 3600:d}:{total % 3600 // 60:02d}:{total % 60:02d}"
-
-
-PLATFORM_BADGES: dict[str, tuple[str, str]] = {
-    "tiktok": ("TT", "#e91e63"),
-    "twitch": ("TW", "#9146ff"),
-    "youtube": ("YT", "#e53935"),
-    "rehearsal": ("RH", "#607d8b"),
-    "external": ("EX", "#455a64"),
-}
-
-
-def platform_badge(platform: str) -> tuple[str, str]:
-    return PLATFORM_BADGES.get(platform, (platform[:2].upper() or "??", "#757575"))
 
 
 def wrap_plain(

@@ -21,7 +21,7 @@ from studio_console.logs import redact
 from studio_console.qt.bridges.obs_bridge import ObsBridge
 from studio_console.qt.main_window import MainWindow
 from studio_console.qt.views.audio_strip import AudioStrip
-from studio_console.qt.views.log_panel import LogPanel, LogSignaller, QtLogHandler
+from studio_console.qt.views.log_panel import LogSignaller, QtLogHandler
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
 
@@ -33,17 +33,21 @@ STATUS_MESSAGE_MS = 8000
 class QtShell:
     """Shows a StudioCore in a main window; owns no business rule and writes no setting itself."""
 
-    def __init__(self, core: StudioCore, log_level: int = logging.INFO) -> None:
+    def __init__(self, core: StudioCore, log_level: int = logging.INFO, window: MainWindow | None = None) -> None:
         self.core = core
         self._signaller = LogSignaller()
-        self.log_panel = LogPanel()
+        if window is None:
+            window = MainWindow()
+            window.restore_layout(
+                core.settings.effective.window.geometry_b64, core.settings.effective.window.dock_state_b64
+            )
+        self.window = window
+        self.log_panel = window.log_panel
         self._signaller.line_logged.connect(self.log_panel.append_line)
         self._log_handler = QtLogHandler(self._signaller, log_level)
         logging.getLogger().addHandler(self._log_handler)
 
         settings = core.settings.effective
-        self.window = window = MainWindow(self.log_panel)
-        window.restore_layout(settings.window.geometry_b64, settings.window.dock_state_b64)
         install_exception_hook(window)
 
         self.scene_panel = ScenePanel(settings.shortcuts)
@@ -78,7 +82,8 @@ class QtShell:
     # -- start-up ---------------------------------------------------------------------------------
 
     def show(self) -> None:
-        self.window.show()
+        if not self.window.isVisible():
+            self.window.show()
         for problem in self.core.startup_notices():
             self._show_problem(problem)
         self.obs.start_feeds()
@@ -97,6 +102,9 @@ class QtShell:
             window.set_panel("Products", panel, scrollable=True)
             self.products = ProductsBridge(core, panel)
             self.products.import_finished.connect(lambda title, text: window.show_notice(title, text))
+            self.products.import_progress.connect(
+                lambda share: window.statusBar().showMessage(f"Importing products… {share:.0%}", STATUS_MESSAGE_MS)
+            )
             self.products_panel = panel
         if core.chat is not None and self.chat is None:
             from studio_console.qt.bridges.chat_bridge import ChatBridge

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
+import secrets as pysecrets
+import time
 from pathlib import Path
 from typing import Protocol
 
 from studio_console import APP_ID
 from studio_console.logs import secrets as secret_registry
-from studio_console.settings.atomic import write_text_atomic
+from studio_console.settings.atomic import corrupt_aside_path, write_text_atomic
 
 log = logging.getLogger(__name__)
 
 OBS_PASSWORD = "obs-password"
 REMOTE_TOKEN = "remote-control-token"
+
+
+class SecretUnavailable(Exception):
+    """A secret could not be read (keyring locked or erroring, secrets file unreadable).
+
+    Distinct from "absent" (``None``): a caller that would create a missing secret must not
+    replace one it merely failed to read.
+    """
 
 
 def stream_key_name(sink_id: str) -> str:
@@ -55,20 +66,49 @@ class KeyringBackend:
 
 
 class FileBackend:
-    """Fallback when no keyring exists: a JSON file only the user can read (mode 0600)."""
+    """Fallback when no keyring exists: a JSON file only the user can read (mode 0600).
+
+    A file that is not valid JSON is moved aside (``secrets.json.corrupt-<time>``, still 0600) so
+    the next write cannot destroy what may still be recovered by hand; a file that cannot be read
+    at all raises SecretUnavailable and is never written over.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.problems: list[str] = []
 
     def _read(self) -> dict[str, str]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             return {}
-        except (OSError, ValueError) as exc:
-            log.error("secrets file %s is unreadable (%s); treating it as empty", self.path, type(exc).__name__)
+        except OSError as exc:
+            raise SecretUnavailable(f"the secrets file {self.path} cannot be read ({exc.strerror or exc})") from exc
+        try:
+            data = json.loads(raw.decode("utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object")
+        except ValueError as exc:
+            self._move_aside(type(exc).__name__)
             return {}
-        return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
+        return {str(k): str(v) for k, v in data.items()}
+
+    def _move_aside(self, why: str) -> None:
+        target = corrupt_aside_path(self.path)
+        try:
+            os.replace(self.path, target)
+        except OSError as exc:
+            raise SecretUnavailable(
+                f"the secrets file {self.path} is damaged and could not be moved aside ({exc.strerror or exc})"
+            ) from exc
+        with contextlib.suppress(OSError):
+            os.chmod(target, 0o600)  # it still holds secrets
+        problem = (
+            f"The secrets file {self.path.name} was damaged ({why}) and was moved to {target.name}; "
+            "enter the OBS password and stream keys again (the damaged copy is kept for recovery)."
+        )
+        log.error("%s", problem)
+        self.problems.append(problem)
 
     def get(self, name: str) -> str | None:
         return self._read().get(name)
@@ -130,14 +170,50 @@ class SecretStore:
         log.warning("%s", warning)
         return cls(FileBackend(path), warning)
 
+    @property
+    def problems(self) -> list[str]:
+        """Things the operator should be told once (a damaged secrets file was kept aside)."""
+        return list(getattr(self.backend, "problems", []))
+
     def get(self, name: str) -> str | None:
+        """The secret, or None when it is absent or could not be read (see ``read`` to tell them apart)."""
+        try:
+            return self.read(name)
+        except SecretUnavailable:
+            return None
+
+    def read(self, name: str) -> str | None:
+        """The secret, None when absent; raises SecretUnavailable when it could not be read."""
         try:
             value = self.backend.get(name)
+        except SecretUnavailable:
+            raise
         except Exception as exc:
             log.error("could not read secret %r from the keyring: %s", name, type(exc).__name__)
-            return None
+            raise SecretUnavailable(f"the keyring could not be read ({type(exc).__name__})") from exc
         secret_registry.add(value)
         return value
+
+    def get_or_create_token(self, name: str = REMOTE_TOKEN, *, attempts: int = 3, retry_delay_s: float = 0.3) -> str:
+        """The token ``name``; a new random one is stored only when it is really absent.
+
+        A read error is retried ``attempts`` times and then raised as SecretUnavailable: creating a
+        token then would lock out every client (Stream Deck, Companion) that knows the old one.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                token = self.read(name)
+            except SecretUnavailable:
+                if attempt == attempts:
+                    raise
+                time.sleep(retry_delay_s)
+                continue
+            if token:
+                return token
+            break
+        token = pysecrets.token_urlsafe(24)
+        self.set(name, token)
+        return token
 
     def set(self, name: str, value: str) -> None:
         secret_registry.add(value)

@@ -15,17 +15,15 @@ from typing import Any
 
 import pytest
 from obswebsocket import requests
-from PySide6.QtCore import QSize, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
 from studio_console.cli import LaunchOptions
-from studio_console.core import Renderers, StudioCore
+from studio_console.core import StudioCore
 from studio_console.domain.card import CardRect
 from studio_console.qt.main_window import MainWindow
-from studio_console.qt.render.card_renderer import CardRenderer
-from studio_console.qt.render.comment_card import comment_card_rect
-from studio_console.qt.render.qt_chat_cards import QtChatCards
 from studio_console.qt.shell import QtShell
+from studio_console.render.chat_cards import comment_card_rect
 from studio_console.services.overlay.ports import PlacedPicture
 from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_json
 from studio_console.settings.paths import AppPaths
@@ -104,8 +102,7 @@ def make_app(qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tm
     secrets.set(REMOTE_TOKEN, TOKEN)
     CatalogStore(paths.data_dir).save(import_json(demo_catalog_path()).catalog)
     store = SettingsStore(paths.settings_file)
-    renderers = Renderers(product=CardRenderer(), chat=QtChatCards())
-    core = StudioCore(options, paths, store, store.load().settings, renderers=renderers, secrets=secrets)
+    core = StudioCore(options, paths, store, store.load().settings, secrets=secrets)
     shell = QtShell(core)
     qtbot.addWidget(shell.window)
     shell.show()
@@ -322,11 +319,10 @@ def test_featured_comment_appears_in_program_output(app: App) -> None:
     assert body["featured"]["user"] == "<b>maria</b>"  # viewer text stays literal
 
     # The card's place: lower left, above where a lower-third product card would be.
-    comment = comment_card_rect(QSize(640, 360), 1)
-    box = comment.toAlignedRect()
-    picture = PlacedPicture(b"", box.x(), box.y(), box.width(), box.height())
+    comment = comment_card_rect(640, 360, 1)
+    picture = PlacedPicture(b"", comment.x, comment.y, comment.width, comment.height)
     x, y = app.core.chat_on_air._above_product_card(picture, 640, 360)
-    region = CardRect(x, y, round(comment.width()), round(comment.height()))
+    region = CardRect(x, y, comment.width, comment.height)
 
     def shown() -> bool:
         frame = app.loop.run_until_complete(program_screenshot(session, 640, 360))

@@ -16,7 +16,7 @@ from studio_console.domain.card import CardLayout, card_rect
 from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import Thumbnail
 from studio_console.obs.session import ObsSession
-from studio_console.qt.render.card_renderer import CardRenderer
+from studio_console.render.card_renderer import CardRenderer
 from studio_console.services.golive.service import GoLiveService
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json

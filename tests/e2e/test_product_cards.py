@@ -13,7 +13,7 @@ from obswebsocket import requests
 
 from studio_console.domain.card import CardLayout, card_rect
 from studio_console.obs.session import ObsSession
-from studio_console.qt.render.card_renderer import CardRenderer
+from studio_console.render.card_renderer import CardRenderer
 from studio_console.services.overlay.scene import DEFAULT_SCENE, DEFAULT_SLOTS, OverlayService
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json
 from studio_console.services.products.show import ProductShow

@@ -54,12 +54,17 @@ class FakeObsSession:
         self._listeners: list[Callable[[ObsSnapshot], None]] = []
         self._held: dict[str, asyncio.Event] = {}
         self._failures: dict[str, tuple[int, str]] = {}
+        self._item_ids = 0
 
     # -- the ObsSession surface ------------------------------------------------------------------
 
     def subscribe(self, listener: Callable[[ObsSnapshot], None]) -> Callable[[], None]:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def subscribe_events(self, listener: Callable[[str, JsonDict], None]) -> Callable[[], None]:
+        """Raw OBS events: the fake sends none on its own."""
+        return lambda: None
 
     async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         if not self.snapshot.connection.connected:
@@ -98,6 +103,12 @@ class FakeObsSession:
                 "fpsNumerator": video.fps_numerator,
                 "fpsDenominator": video.fps_denominator,
             }
+        if request_type in ("CreateInput", "CreateSceneItem"):
+            # The overlay scene's slots: every created item gets a fresh id.
+            self._item_ids += 1
+            return {"sceneItemId": self._item_ids}
+        if request_type == "GetSceneItemList":
+            return {"sceneItems": []}
         if request_type == "GetProfileParameter":
             assert data is not None
             value = self.profile.get((data["parameterCategory"], data["parameterName"]))

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio_console.domain.chat import ChatMessage, SourceState, SourceStatus
+from studio_console.domain.viewer_text import clean_message
 from studio_console.kernel.backoff import Backoff
 
 log = logging.getLogger(__name__)
@@ -152,6 +153,8 @@ class ChatSourceBase:
             unsubscribe()
 
     def _emit(self, message: ChatMessage) -> None:
+        # The source boundary: lone surrogates, controls and bidi overrides never get further.
+        message = clean_message(message)
         self._received += 1
         for listener in list(self._message_listeners):
             try:

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 from studio_console.adapters.chat.base import ChatSourceBase, ChatSourceOptions, SecretLookup
 from studio_console.domain.chat import ChatKind, ChatMessage, ChatPlatform, ExternalChatMessageIn, SourceStatus
+from studio_console.domain.viewer_text import clean
 
 
 class ChatBridgeOptions(ChatSourceOptions):
@@ -38,7 +39,7 @@ class ChatBridgeSource(ChatSourceBase):
 
         Messages arriving while the bridge is stopped are refused (RuntimeError): the API answers 503.
         """
-        body = ExternalChatMessageIn(platform=platform, user=user, text=text)
+        body = ExternalChatMessageIn(platform=platform, user=clean(user), text=clean(text))
         return self.ingest_model(body)
 
     def ingest_model(self, body: ExternalChatMessageIn, **extra: Any) -> str:

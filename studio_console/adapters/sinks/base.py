@@ -18,6 +18,7 @@ from studio_console.domain.stream import (
     StreamTarget,
     Thumbnail,
 )
+from studio_console.domain.stream_keys import stream_key_problem
 from studio_console.kernel.listeners import add_listener
 from studio_console.settings.secrets import stream_key_name
 
@@ -82,7 +83,7 @@ def rtmp_url_problem(url: str) -> str | None:
         return "The server URL has no host name."
     if parts.username or parts.password:
         return "The server URL must not contain a user name or password."
-    return None
+    return stream_key_problem(url)
 
 
 @runtime_checkable

@@ -24,11 +24,13 @@ class ProductsBridge(QObject):
     Signals:
         show_changed(object): a new ShowState, with the on-air truth applied.
         catalog_changed(object): the catalog changed (import, edit, stock).
+        import_progress(float): share of the file read so far (0..1), at most once a percent.
         import_finished(str, str): a title and a plain-text summary of a finished import.
     """
 
     show_changed = Signal(object)
     catalog_changed = Signal(object)
+    import_progress = Signal(float)
     import_finished = Signal(str, str)
 
     def __init__(self, core: StudioCore, panel: ProductsPanel) -> None:
@@ -72,20 +74,22 @@ class ProductsBridge(QObject):
 
     async def _import(self, path: Path) -> None:
         assert self.core.products is not None
-        result = await self.core.products.keeper.import_file(path)
+        result = await self.core.products.keeper.import_file(path, progress=self.import_progress.emit)
         self.import_finished.emit("Import finished", import_summary(result, path))
 
 
 def import_summary(result: ImportResult, path: Path) -> str:
     """What an import did, in plain sentences: counts, the first rows that failed, where the rest are."""
     lines = [f"Imported {result.imported} products from {path.name}."]
-    if result.failed:
-        lines.append(f"{len(result.failed)} rows were not imported:")
+    if result.failed_count:
+        lines.append(f"{result.failed_count} rows were not imported:")
         lines += [str(e) for e in result.failed[:IMPORT_ERRORS_SHOWN]]
-        if len(result.failed) > IMPORT_ERRORS_SHOWN:
-            lines.append(f"… and {len(result.failed) - IMPORT_ERRORS_SHOWN} more (see the Log panel).")
+        if result.failed_count > IMPORT_ERRORS_SHOWN:
+            lines.append(f"… and {result.failed_count - IMPORT_ERRORS_SHOWN} more (see the Log panel).")
     if result.warnings:
         lines.append(f"{len(result.warnings)} warnings (see the Log panel).")
+    if result.errors_not_listed:
+        lines.append(f"{result.errors_not_listed} further problems were counted but not listed.")
     for problem in result.errors:
         log.info("import: %s", problem)
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -10,8 +11,11 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from studio_console.domain.chat import ChatKind, ChatMessage
+from studio_console.domain.viewer_text import clean_message
 from studio_console.qt.models.chat_model import ChatRole
 from studio_console.qt.plain_text import platform_badge, wrap_plain
+
+log = logging.getLogger(__name__)
 
 ModelIndex = QModelIndex | QPersistentModelIndex
 
@@ -97,6 +101,7 @@ class ChatMessageDelegate(QStyledItemDelegate):
         self.on_painted: Callable[[ChatMessage], None] | None = None
         self._wrap_cache: OrderedDict[tuple[str, str, int, str, bool], tuple[str, ...]] = OrderedDict()
         self._fonts: dict[str, _Fonts] = {}
+        self._paint_failed = False  # logged once: a failing row repaints many times a second
 
     def _fonts_for(self, font: QFont) -> _Fonts:
         key = font.key()
@@ -125,10 +130,17 @@ class ChatMessageDelegate(QStyledItemDelegate):
         message = index.data(ChatRole.MESSAGE)
         if not isinstance(message, ChatMessage):
             return
+        # Sources clean viewer text already; a message that reached the model another way must not
+        # make every repaint raise (a lone surrogate cannot even be encoded for text layout).
+        message = clean_message(message)
         featured = bool(index.data(ChatRole.FEATURED))
         painter.save()
         try:
             self._paint_message(painter, option, message, featured)
+        except Exception:
+            if not self._paint_failed:
+                log.exception("a chat row could not be painted (%s)", message.message_id)
+            self._paint_failed = True
         finally:
             painter.restore()
         if self.on_painted is not None:

@@ -18,6 +18,7 @@ from studio_console.domain.chat import (
     GifterTotal,
     SourceState,
 )
+from studio_console.domain.viewer_text import clean_message
 from studio_console.kernel.listeners import add_listener
 from studio_console.services.chat.intent import IntentDetector, Moderation, ProductLookup
 from studio_console.services.chat.viewer_book import ViewerBook
@@ -185,6 +186,7 @@ class ChatHub:
 
     def ingest(self, message: ChatMessage) -> ChatMessage | None:
         """Take one message from any source; returns it annotated, or None when dropped (duplicate, hidden)."""
+        message = clean_message(message)  # sources clean already; direct callers are held to it too
         if not self._seen.add(message.key):
             self._duplicates += 1
             return None

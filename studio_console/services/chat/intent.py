@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from studio_console.domain.chat import ChatMessage, ChatRules, Intent
+from studio_console.domain.viewer_text import moderation_forms, skeletons
 
 ProductLookup = Callable[[str], str | None]
 
@@ -109,7 +110,9 @@ class Moderation:
     """Hides messages locally by blocked word or user; nothing is sent to the platform."""
 
     def __init__(self, rules: ChatRules) -> None:
-        self._words = keyword_pattern(rules.blocked_words)
+        # Words and messages are compared as they look (viewer_text.skeleton): look-alike letters,
+        # marks and bidi overrides cannot smuggle a blocked word past.
+        self._words = keyword_pattern(skeletons(rules.blocked_words))
         self._users: set[str] = set()
         self._platform_users: set[tuple[str, str]] = set()
         for entry in rules.blocked_users:
@@ -132,4 +135,7 @@ class Moderation:
     def hides(self, message: ChatMessage) -> bool:
         if self.user_blocked(message):
             return True
-        return self._words is not None and bool(message.text) and bool(self._words.search(normalise(message.text)))
+        words = self._words
+        if words is None or not message.text:
+            return False
+        return any(words.search(form) for form in moderation_forms(message.text))

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from studio_console.domain.card import CardLayout, card_rect
 from studio_console.domain.chat import ChatHubSnapshot, ChatMessage
+from studio_console.domain.viewer_text import on_air_message
 from studio_console.kernel.tasks import TaskRunner
 from studio_console.services.overlay.ports import ChatCardRenderer, OverlaySlots, PlacedPicture
 
@@ -93,7 +94,7 @@ class ChatOnAir:
             await self.overlay.hide(FEATURED_SLOT)
             return
         width, height = await self.overlay.canvas_size()
-        card = await asyncio.to_thread(self.renderer.comment, message, width, height)
+        card = await asyncio.to_thread(self.renderer.comment, on_air_message(message), width, height)
         await self.overlay.show(FEATURED_SLOT, card.png, self._above_product_card(card, width, height))
 
     async def _play_alerts(self) -> None:
@@ -101,7 +102,7 @@ class ChatOnAir:
             while self._alerts:
                 message = self._alerts.popleft()
                 width, height = await self.overlay.canvas_size()
-                card = await asyncio.to_thread(self.renderer.alert, message, width, height)
+                card = await asyncio.to_thread(self.renderer.alert, on_air_message(message), width, height)
                 await self.overlay.show(ALERT_SLOT, card.png, (card.x, card.y))
                 await asyncio.sleep(self._alert_seconds())
             await self.overlay.hide(ALERT_SLOT)

@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 
 DEFAULT_SCENE = "Studio Console Overlay"
 DEFAULT_SLOTS = ("product_card", "featured_comment", "alert")
+# How often a picture that could not be written is tried again (the card is right within this of
+# space coming back).
+WRITE_RETRY_S = 0.5
 IMAGE_KIND = "image_source"
 # obs-websocket's RequestStatus for a scene, input or item that does not exist (any more).
 RESOURCE_NOT_FOUND = 600
@@ -114,6 +117,13 @@ class OverlayService:
         self._connected = session.snapshot.connection.connected
         self._canvas = _canvas_of(session.snapshot)
         self._unsubscribe = [session.subscribe(self._on_snapshot), session.subscribe_events(self._on_event)]
+        # A picture that could not be written (disk full) is kept, latest per slot, and retried until
+        # it lands; the producer hears once when it starts and once when it is over.
+        self.on_write_problem: Callable[[str], None] | None = None
+        self.on_write_recovered: Callable[[], None] | None = None
+        self.write_problem: str | None = None
+        self._unwritten: dict[str, tuple[bytes, tuple[int, int], bool]] = {}
+        self._retrying: asyncio.Task[None] | None = None
 
     # -- observers -------------------------------------------------------------------------------
 
@@ -125,6 +135,8 @@ class OverlayService:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._listeners.clear()
+        if self._retrying is not None:
+            self._retrying.cancel()
 
     def _notify(self, change: OverlayChange) -> None:
         for listener in list(self._listeners):
@@ -427,7 +439,15 @@ class OverlayService:
             await self._ensure_installed()
             path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
             # Off the loop: PNGs are small, but a slow disk must not stall the UI.
-            await asyncio.to_thread(write_atomic, path, png)
+            try:
+                await asyncio.to_thread(write_atomic, path, png)
+            except OSError as exc:
+                # Never raised to the caller (a stock click, a countdown tick): OBS keeps the last
+                # picture, the producer is told it is stale, and the write is retried until it lands.
+                self._write_failed(slot, (png, position, make_visible), exc)
+                return
+            self._unwritten.pop(slot, None)
+            self._write_succeeded()
             target.next_file ^= 1
             show = make_visible or target.wanted_visible
 
@@ -459,6 +479,40 @@ class OverlayService:
             await self._send_with_reinstall(calls)
             target.visible = target.wanted_visible = show
             target.position = position
+
+    def _write_failed(self, slot: str, picture: tuple[bytes, tuple[int, int], bool], exc: OSError) -> None:
+        self._unwritten[slot] = picture
+        if self.write_problem is None:
+            self.write_problem = (
+                f"The on-air picture could not be saved to {self.folder} ({exc.strerror or exc}): OBS still "
+                "shows the previous card. Free some disk space; the app keeps trying."
+            )
+            log.error("%s", self.write_problem)
+            if self.on_write_problem is not None:
+                self.on_write_problem(self.write_problem)
+        if self._retrying is None or self._retrying.done():
+            self._retrying = asyncio.get_running_loop().create_task(self._retry_writes(), name="overlay-write-retry")
+
+    def _write_succeeded(self) -> None:
+        if self.write_problem is None or self._unwritten:
+            return
+        self.write_problem = None
+        log.info("on-air pictures are written again")
+        if self.on_write_recovered is not None:
+            self.on_write_recovered()
+
+    async def _retry_writes(self) -> None:
+        while self._unwritten:
+            await asyncio.sleep(WRITE_RETRY_S)
+            for slot, (png, position, make_visible) in list(self._unwritten.items()):
+                if self._unwritten.get(slot) != (png, position, make_visible):
+                    continue  # a newer picture came meanwhile; it is retried on the next round
+                try:
+                    await self._put(slot, png, position, make_visible)
+                except Exception as exc:  # OBS away: the picture is written; OBS gets it on reconnect
+                    log.info("retrying an on-air picture failed: %s", exc)
+                    self._unwritten.pop(slot, None)
+                    self._write_succeeded()
 
     async def _send_with_reinstall(self, calls: Callable[[], list[tuple[str, JsonDict | None]]]) -> None:
         """Send a serial-frame batch; when OBS lost part of the overlay, rebuild it once and send again.

@@ -15,6 +15,7 @@ from studio_console.services.products.catalog_io import (
     CatalogSaveError,
     CatalogStore,
     ImportResult,
+    Progress,
     export_json,
     import_catalog,
     merge_catalogs,
@@ -54,21 +55,45 @@ class CatalogKeeper:
         await self.save(catalog)
 
     async def save(self, catalog: Catalog | None = None) -> None:
+        """Write the catalog now; a failure (disk full...) goes to ``on_error``, never to the caller."""
         try:
             await asyncio.to_thread(self.store.save, catalog or self.show.catalog)
         except CatalogSaveError as exc:
-            log.error("%s", exc)
-            if self.on_error is not None:
-                self.on_error(exc)
+            self._report(exc)
+        except Exception as exc:
+            # Whatever else goes wrong, a stock click or a price change must not fail because of it.
+            log.exception("saving the catalog failed")
+            self._report(CatalogSaveError(0, f"Could not save the catalog to {self.store.path}: {exc}"))
 
-    async def import_file(self, path: Path) -> ImportResult:
-        """Import a Shopify CSV, plain CSV or JSON file; good rows are merged, the file is never changed."""
-        result = await asyncio.to_thread(import_catalog, path, self.currency)
-        merged, dropped = merge_catalogs(self.show.catalog, result.catalog)
+    def _report(self, exc: Exception) -> None:
+        log.error("%s", exc)
+        if self.on_error is not None:
+            try:
+                self.on_error(exc)
+            except Exception:
+                log.exception("catalog save error handler failed")
+
+    async def import_file(self, path: Path, progress: Progress | None = None) -> ImportResult:
+        """Import a Shopify CSV, plain CSV or JSON file; good rows are merged, the file is never changed.
+
+        Reading and merging run in a thread; ``progress(fraction)`` is called on this loop, at most
+        once per percent.
+        """
+        loop = asyncio.get_running_loop()
+        reported = [-1]
+
+        def from_thread(fraction: float) -> None:
+            percent = int(fraction * 100)
+            if progress is not None and percent > reported[0]:
+                reported[0] = percent
+                loop.call_soon_threadsafe(progress, fraction)
+
+        result = await asyncio.to_thread(import_catalog, path, self.currency, None, from_thread)
+        merged, dropped = await asyncio.to_thread(merge_catalogs, self.show.catalog, result.catalog)
         if dropped:
             log.info("import replaced %d products that had the same SKU", len(dropped))
         await self.show.set_catalog(merged)
-        log.info("imported %d products from %s (%d rows failed)", result.imported, path, len(result.failed))
+        log.info("imported %d products from %s (%d rows failed)", result.imported, path, result.failed_count)
         return result
 
     async def export_file(self, path: Path) -> None:

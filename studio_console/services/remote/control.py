@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from studio_console.adapters.http_server import HttpError, JsonHttpServer, Request
 from studio_console.domain.show import AtZero
+from studio_console.domain.stream_keys import scrub_stream_keys
 from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
 from studio_console.obs.session import ObsSession
 from studio_console.services.golive.service import GoLiveError, GoLiveService, NeedsConfirmation, UnknownDestination
@@ -154,7 +155,8 @@ class RemoteControl:
             result = await keeper.import_file(path)
             return {
                 "imported": result.imported,
-                "failed": len(result.failed),
+                "failed": result.failed_count,
+                "errors_not_listed": result.errors_not_listed,
                 "errors": [
                     {"file": e.file, "line": e.line, "field": e.field, "reason": e.reason, "severity": e.severity.value}
                     for e in result.errors
@@ -202,7 +204,8 @@ class RemoteControl:
             except Exception as exc:  # one broken section must not hide the rest
                 log.exception("state section %s failed", name)
                 state[name] = {"error": type(exc).__name__}
-        return state
+        # A key pasted into a server URL by a version that did not refuse it is never served.
+        return dict(scrub_stream_keys(state))
 
     async def _scene(self, request: Request) -> dict[str, Any]:
         body = request.model(SceneBody)
