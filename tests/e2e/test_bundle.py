@@ -69,3 +69,5 @@ def test_bundle_starts_demo_mode_connected_to_obs(demo_from_bundle: DemoRun) -> 
     assert status == 200
     assert "demo mode: loaded the demo catalog (12 products)" in run.log()
     assert "Traceback" not in run.log()
+    assert run.stop(), run.log()  # SIGTERM: an orderly shutdown, which also stops the demo OBS
+    assert "Studio Console stopped" in run.log()

@@ -60,16 +60,26 @@ class DemoRun:
     def log(self) -> str:
         return self.log_path.read_text(encoding="utf-8", errors="replace")[-6000:]
 
-    def stop(self) -> None:
-        """End the app, its Xvfb and the demo OBS it started (which runs in a session of its own)."""
+    def stop(self) -> bool:
+        """End the app (SIGTERM: its orderly shutdown stops the demo OBS), else kill it and what it left.
+
+        Returns whether the app ended by itself within 30 s.
+        """
+        orderly = True
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait(timeout=10)
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                orderly = False
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
         for pid in _processes_configured_under(self.root):
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        return orderly
 
 
 def _processes_configured_under(root: Path) -> list[int]:
