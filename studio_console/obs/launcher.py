@@ -89,8 +89,10 @@ class VirtualDisplay:
 def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
     if proc.poll() is not None:
         return
-    # SIGTERM lets OBS save and exit cleanly; on Windows terminate() is TerminateProcess.
-    proc.send_signal(signal.SIGTERM) if sys.platform != "win32" else proc.terminate()
+    if sys.platform == "win32":
+        proc.terminate()  # TerminateProcess: Windows has no SIGTERM for a windowed program
+    else:
+        proc.send_signal(signal.SIGTERM)  # lets OBS save its scenes and exit cleanly
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
