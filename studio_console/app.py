@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from typing import Any
 
@@ -118,8 +119,21 @@ def run(options: LaunchOptions) -> int:
     app.setOrganizationName(APP_NAME)
     _set_app_icon(app)
     app.setQuitOnLastWindowClosed(False)  # the app quits through the shell's close, after shutdown
+    from studio_console.qt.single_instance import InstanceRole, SingleInstance, raise_window
+
+    # One app per config folder: a second start raises the first one's window instead.
+    instance = SingleInstance(paths.config_dir)
+    claim = instance.claim()
+    if claim.role is InstanceRole.HANDED_OVER:
+        log.info("%s", claim.message)
+        return 0
+    if claim.role is InstanceRole.BLOCKED:
+        log.error("%s", claim.message)
+        _tell_blocked(claim.message)
+        return 3
     # First paint: the bare window with its docks, menus and status bar; everything else after.
     window = MainWindow()
+    instance.activation_requested.connect(lambda: raise_window(window))
     window.restore_layout(*read_window_layout(paths.settings_file))
     window.show()
     log.info(
@@ -140,8 +154,23 @@ def run(options: LaunchOptions) -> int:
     log.debug("core built after %.0f ms", (time.monotonic() - started) * 1000)
     from studio_console.qt.event_loop import run as run_qt_loop
 
-    result: int = run_qt_loop(_run_with_window(core, window, options, getattr(logging, level)))
+    try:
+        result: int = run_qt_loop(_run_with_window(core, window, options, getattr(logging, level)))
+    finally:
+        instance.release()
     return result
+
+
+def _tell_blocked(message: str) -> None:
+    """A second instance that cannot hand over says why, in a box (a desktop launcher shows no stderr)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, APP_NAME, "")
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(message)
+    if os.environ.get("STUDIO_CONSOLE_NO_BLOCKING_DIALOGS") != "1":
+        box.exec()
 
 
 def _run_headless(options: LaunchOptions, paths: AppPaths) -> int:

@@ -29,7 +29,8 @@ from studio_console.demo import (
     rehearsal_audience,
 )
 from studio_console.domain.card import CardLayout, CardState
-from studio_console.domain.chat import ChatHubSnapshot
+from studio_console.domain.chat import ChatHubSnapshot, ChatRules
+from studio_console.domain.money import set_display_locale
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import ShowState
 from studio_console.kernel.listeners import Listeners
@@ -51,11 +52,18 @@ from studio_console.services.overlay.ports import ChatCardRenderer
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_catalog
 from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, short_code_lookup
+from studio_console.services.products.pictures import ProductPictures, product_pictures
 from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
 from studio_console.settings.keeper import Overrides, SettingsKeeper
-from studio_console.settings.model import OutputSettings, Settings
+from studio_console.settings.model import (
+    ChatSourceConfig,
+    ObsSettings,
+    OutputSettings,
+    RemoteControlSettings,
+    Settings,
+)
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import OBS_PASSWORD, REMOTE_TOKEN, SecretStore, SecretUnavailable
 from studio_console.settings.store import SettingsSaveError, SettingsStore
@@ -149,12 +157,16 @@ class StudioCore:
         self._startup_notices: list[Problem] = []
         if startup_notice:
             self._startup_notices.append(Problem("Settings reset", startup_notice))
+        # No settings file yet: the producer has never set this studio up (the shell offers the connection dialog).
+        self.first_run = not store.path.exists()
         self.settings = SettingsKeeper(store, saved, overrides_from(options))
         self.settings.save_failed.add(
             lambda exc: self.report(
                 Problem("Settings not saved", f"{exc}\nThe previous settings file is unchanged.", Severity.ERROR)
             )
         )
+        set_display_locale(self.settings.effective.products.locale)
+        self.settings.changed.add(self._settings_changed)
         self._renderers = renderers
         self.secrets = secrets or SecretStore.open(paths.config_dir, paths.custom_root)
         if self.secrets.warning:
@@ -188,6 +200,7 @@ class StudioCore:
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
+        self.pictures: ProductPictures | None = None
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -397,6 +410,55 @@ class StudioCore:
 
     # -- operator settings that services apply and the keeper saves ------------------------------
 
+    def _settings_changed(self, sections: frozenset[str], settings: Settings) -> None:
+        if "products" in sections:
+            set_display_locale(settings.products.locale)
+
+    def apply_obs_connection(self, obs: ObsSettings) -> None:
+        """The producer confirmed OBS's address (the password is already in the keyring): reconnect there."""
+        self.settings.update("obs", host=obs.host, port=obs.port, request_timeout_s=obs.request_timeout_s)
+        effective = self.settings.effective.obs
+        self.session.set_password(self.obs_password())
+        self.session.set_address(effective.host, effective.port)
+
+    async def set_chat_sources(self, configs: list[ChatSourceConfig]) -> None:
+        """Save the chat channels and replace the running sources with them (the chat bridge stays)."""
+        self.settings.update("chat", sources=[c.model_dump() for c in configs])
+        hub = self.chat
+        if hub is None:
+            return
+        for source_id, source in hub.sources.items():
+            if source is not hub.bridge:
+                await hub.remove_source(source_id)
+        before = set(hub.sources)
+        for problem in add_configured_sources(hub, configs, self.secrets.get):
+            self.report(Problem("Chat", problem, transient=True))
+        for source_id, source in hub.sources.items():
+            if source_id not in before:
+                source.start()
+
+    def set_chat_rules(self, rules: ChatRules) -> None:
+        self.settings.update("chat", rules=rules)
+        if self.chat is not None:
+            self.chat.set_rules(rules)
+
+    async def apply_remote_settings(self, remote: RemoteControlSettings) -> None:
+        """Save the remote-control settings; the API follows at once (off, on, or on another port)."""
+        self.settings.update("remote", enabled=remote.enabled, port=remote.port)
+        if self.remote_server is not None:
+            await self.remote_server.stop()
+            self.remote_server = None
+            self.remote = None
+        if self.settings.effective.remote.enabled and self.is_ready:
+            self.build_remote()
+            if self.remote_server is not None:
+                await self._start_remote()
+
+    def set_remote_token(self, token: str) -> None:
+        """A new token is in the keyring: the running API accepts only it from now on."""
+        if self.remote_server is not None:
+            self.remote_server.set_token(token)
+
     async def set_card_layout(self, layout: CardLayout) -> None:
         assert self.products is not None
         self.settings.update("products", card_layout=layout.value)
@@ -428,6 +490,10 @@ class StudioCore:
         self.placement = CardPlacement(
             self.session, desk.overlay, self.tasks, self._placement_rule(), self._save_placement
         )
+        self.pictures = product_pictures(desk.show, self.paths.data_dir)
+        self.pictures.add_problem_listener(
+            lambda problem: self.report(Problem("Product picture", problem.message, transient=True))
+        )
         self.chat = self.build_chat(desk.show)
         self.chat_on_air = ChatOnAir(
             desk.overlay,
@@ -450,6 +516,7 @@ class StudioCore:
         self.ready.notify()
         self.session.start()
         self.chat.start()
+        self.pictures.start()
         self.tasks.spawn(self.thumbnails.run(), "scene-thumbnails")
         self.tasks.spawn(self.monitor_feed.run(), "program-monitor")
         if self.remote_server is not None:
@@ -534,6 +601,8 @@ class StudioCore:
             await self.chat.stop()
         if self.placement is not None:
             self.placement.close()
+        if self.pictures is not None:
+            await self.pictures.close()
         if self.products is not None:
             await self.products.keeper.close()
             await self.products.show.close()

@@ -1,65 +1,25 @@
-"""Prices as exact Decimals: parsing, rounding to a currency's minor unit, discounts and display formats."""
+"""Prices as exact Decimals: parsing, rounding to a currency's minor unit, discounts and CLDR display formats."""
 
 from __future__ import annotations
 
 import functools
+import locale as system_locales
 import re
-from dataclasses import dataclass
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel import Locale, UnknownLocaleError
+from babel.core import get_global
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
 
 # No price a live-shopping show sells reaches this; larger values are typos (a barcode in the price column).
 MAX_PRICE = Decimal("1000000000")
 
+FALLBACK_LOCALE = "en_US"
 
-@dataclass(frozen=True)
-class CurrencyFormat:
-    """How one currency is written for viewers: ``{prefix}{number}{suffix}``."""
-
-    code: str
-    decimals: int
-    prefix: str = ""
-    suffix: str = ""
-    decimal_sep: str = "."
-    group_sep: str = ","
-    # "standard" groups by thousands; "indian" as 12,34,567 (lakh/crore).
-    grouping: str = "standard"
-
-
-_NBSP = "\u00a0"
-
-# A small table of the currencies live-shopping shows sell in. Decimals follow ISO 4217 minor units;
-# symbols and separators follow the most common way shops in that market print prices. Unknown codes
-# fall back to "1,234.56 XYZ" with two decimals.
-CURRENCIES: dict[str, CurrencyFormat] = {
-    fmt.code: fmt
-    for fmt in (
-        CurrencyFormat("USD", 2, prefix="$"),
-        CurrencyFormat("CAD", 2, prefix="CA$"),
-        CurrencyFormat("AUD", 2, prefix="A$"),
-        CurrencyFormat("NZD", 2, prefix="NZ$"),
-        CurrencyFormat("HKD", 2, prefix="HK$"),
-        CurrencyFormat("SGD", 2, prefix="S$"),
-        CurrencyFormat("MXN", 2, prefix="MX$"),
-        CurrencyFormat("GBP", 2, prefix="£"),
-        CurrencyFormat("EUR", 2, suffix=_NBSP + "€", decimal_sep=",", group_sep="."),
-        CurrencyFormat("CHF", 2, prefix="CHF" + _NBSP, group_sep="\u2019"),  # Swiss prices group with an apostrophe
-        CurrencyFormat("SEK", 2, suffix=_NBSP + "kr", decimal_sep=",", group_sep=_NBSP),
-        CurrencyFormat("NOK", 2, suffix=_NBSP + "kr", decimal_sep=",", group_sep=_NBSP),
-        CurrencyFormat("DKK", 2, suffix=_NBSP + "kr.", decimal_sep=",", group_sep="."),
-        CurrencyFormat("PLN", 2, suffix=_NBSP + "zł", decimal_sep=",", group_sep=_NBSP),
-        CurrencyFormat("CZK", 2, suffix=_NBSP + "Kč", decimal_sep=",", group_sep=_NBSP),
-        CurrencyFormat("BRL", 2, prefix="R$" + _NBSP, decimal_sep=",", group_sep="."),
-        CurrencyFormat("TRY", 2, prefix="₺", decimal_sep=",", group_sep="."),
-        CurrencyFormat("JPY", 0, prefix="¥"),
-        CurrencyFormat("KRW", 0, prefix="₩"),
-        CurrencyFormat("VND", 0, suffix=_NBSP + "₫", group_sep="."),
-        CurrencyFormat("CNY", 2, prefix="CN¥"),
-        CurrencyFormat("TWD", 2, prefix="NT$"),
-        CurrencyFormat("THB", 2, prefix="฿"),
-        CurrencyFormat("PHP", 2, prefix="₱"),
-        CurrencyFormat("INR", 2, prefix="₹", grouping="indian"),
-    )
-}
+# The studio's display locale. Prices are drawn deep inside domain models (card texts, "from $9.99"),
+# so the composition root sets this once from settings (``products.locale``) rather than threading
+# a locale through every model; an explicit ``locale=`` argument always wins.
+_display_locale = FALLBACK_LOCALE
 
 
 class PriceError(ValueError):
@@ -67,16 +27,60 @@ class PriceError(ValueError):
 
 
 @functools.cache
-def currency_format(code: str) -> CurrencyFormat:
-    """The display format of ``code`` (case-insensitive); unknown codes get a generic one."""
-    upper = code.upper()
-    return CURRENCIES.get(upper) or CurrencyFormat(upper, 2, suffix=_NBSP + upper)
+def _parse_locale(name: str) -> Locale:
+    cleaned = name.strip().split(".")[0].split("@")[0].replace("-", "_")
+    if not cleaned or cleaned in ("C", "POSIX"):
+        raise ValueError(f"{name!r} is not a locale")
+    try:
+        return Locale.parse(cleaned)
+    except (UnknownLocaleError, ValueError):
+        raise ValueError(f"{name!r} is not a locale with CLDR data (e.g. en_US, de_DE, id_ID)") from None
+
+
+def normalise_locale(name: str) -> str:
+    """``name`` as a CLDR locale id (``de-DE``, ``de_DE.UTF-8`` -> ``de_DE``); ValueError when unknown."""
+    return str(_parse_locale(name))
+
+
+def system_locale() -> str:
+    """The machine's locale for formats (LC_ALL/LC_MONETARY/LANG), or en_US when it has none usable."""
+    for category in (system_locales.LC_MONETARY, system_locales.LC_CTYPE):
+        try:
+            name = system_locales.getlocale(category)[0]
+        except (ValueError, AttributeError):
+            name = None
+        if name:
+            try:
+                return normalise_locale(name)
+            except ValueError:
+                continue
+    return FALLBACK_LOCALE
+
+
+def set_display_locale(name: str) -> str:
+    """Use ``name`` for every price shown from now on (the studio's ``products.locale``); returns its CLDR id."""
+    global _display_locale
+    _display_locale = normalise_locale(name)
+    return _display_locale
+
+
+def display_locale() -> str:
+    return _display_locale
+
+
+@functools.cache
+def currency_decimals(code: str) -> int:
+    """Digits after the decimal point as CLDR writes the currency: 2 for USD and MYR, 0 for JPY and IDR.
+
+    Unknown codes get 2 (CLDR's default).
+    """
+    return int(get_currency_precision(code.upper()))
 
 
 @functools.cache
 def minor_unit(code: str) -> Decimal:
     """The smallest amount of the currency: 0.01 for USD, 1 for JPY."""
-    return Decimal(1).scaleb(-currency_format(code).decimals)
+    return Decimal(1).scaleb(-currency_decimals(code))
 
 
 def quantize(amount: Decimal, code: str) -> Decimal:
@@ -94,9 +98,32 @@ def check_price(amount: Decimal, code: str) -> Decimal:
         raise PriceError(f"{amount} is too large for a price")
     exact = quantize(amount, code)
     if exact != amount:
-        decimals = currency_format(code).decimals
-        raise PriceError(f"{amount} has more decimals than {code.upper()} allows ({decimals})")
+        raise PriceError(f"{amount} has more decimals than {code.upper()} allows ({currency_decimals(code)})")
     return exact
+
+
+@functools.cache
+def _home_locale(code: str) -> Locale | None:
+    """The main locale of the currency's country (ISO 4217 codes start with it): MYR -> ms_MY."""
+    territory = code[:2]
+    languages = get_global("territory_languages").get(territory, {})
+    official = [lang for lang, info in languages.items() if info.get("official_status")]
+    for language in sorted(official or languages, key=lambda lang: -languages[lang].get("population_percent", 0)):
+        try:
+            return Locale.parse(f"{language}_{territory}")
+        except (UnknownLocaleError, ValueError):
+            continue
+    return None
+
+
+@functools.cache
+def _price_tokens(code: str, locale_name: str) -> tuple[str, ...]:
+    """Symbols a spreadsheet may write around a price of ``code``: the code and its symbols, longest first."""
+    tokens = {code}
+    for where in (_parse_locale(locale_name), _parse_locale(FALLBACK_LOCALE), _home_locale(code)):
+        if where is not None:
+            tokens.add(get_currency_symbol(code, where).strip())
+    return tuple(sorted((t for t in tokens if t), key=len, reverse=True))
 
 
 _GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -111,12 +138,12 @@ def parse_price(text: str, code: str) -> Decimal:
     raw = text.strip()
     if not raw:
         raise PriceError("the price is empty")
-    fmt = currency_format(code)
+    upper = code.upper()
     cleaned = raw
-    for token in (fmt.prefix.strip(_NBSP + " "), fmt.suffix.strip(_NBSP + " "), fmt.code):
-        if token and cleaned.startswith(token):
+    for token in _price_tokens(upper, _display_locale):
+        if cleaned.startswith(token):
             cleaned = cleaned[len(token) :].strip()
-        if token and cleaned.endswith(token):
+        if cleaned.endswith(token):
             cleaned = cleaned[: -len(token)].strip()
     if cleaned.startswith("-"):
         raise PriceError(f"{raw!r} is negative")
@@ -142,25 +169,16 @@ def discount_percent(price: Decimal, compare_at: Decimal | None) -> int | None:
     return int(percent) or None
 
 
-def _group(digits: str, fmt: CurrencyFormat) -> str:
-    if len(digits) <= 3 or not fmt.group_sep:
-        return digits
-    head, tail = digits[:-3], digits[-3:]
-    size = 2 if fmt.grouping == "indian" else 3
-    groups: list[str] = []
-    while len(head) > size:
-        groups.insert(0, head[-size:])
-        head = head[:-size]
-    groups.insert(0, head)
-    return fmt.group_sep.join([*groups, tail])
+@functools.lru_cache(maxsize=4096)
+def _format(amount: Decimal, code: str, locale_name: str) -> str:
+    return str(format_currency(amount, code, locale=_parse_locale(locale_name), currency_digits=True))
 
 
-def format_money(amount: Decimal, code: str) -> str:
-    """``amount`` as viewers read it in ``code``: ``$1,299.00``, ``1.299,00 €``, ``¥1,299``."""
-    fmt = currency_format(code)
-    value = quantize(amount, code)
-    sign = "-" if value < 0 else ""
-    digits = f"{abs(value):.{fmt.decimals}f}"
-    whole, _, fraction = digits.partition(".")
-    number = _group(whole, fmt) + (fmt.decimal_sep + fraction if fmt.decimals else "")
-    return f"{sign}{fmt.prefix}{number}{fmt.suffix}"
+def format_money(amount: Decimal, code: str, locale: str | None = None) -> str:
+    """``amount`` as viewers read it in ``code`` and the studio's locale (CLDR).
+
+    ``$1,299.50`` (en_US), ``1.299,50 €`` (de_DE), ``1 299,50 €`` (fr_FR), ``€1,299.50`` (en_IE),
+    ``Rp1.300`` (id_ID), ``RM1,299.50`` (ms_MY), ``¥1,300`` (JPY has no decimals).
+    """
+    upper = code.upper()
+    return _format(quantize(amount, upper), upper, locale or _display_locale)

@@ -12,9 +12,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from studio_console.obs import tether
 from studio_console.obs.discovery import (
     DemoIsolation,
     ObsInstall,
@@ -66,13 +69,16 @@ class VirtualDisplay:
         if xvfb is None:
             raise FileNotFoundError(xvfb_hint())
         read_fd, write_fd = os.pipe()
+        dies_with_app, started = _child_dies_with_parent()
         try:
             proc = subprocess.Popen(
                 [xvfb, "-displayfd", str(write_fd), "-screen", "0", size, "-nolisten", "tcp"],
                 pass_fds=(write_fd,),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
+                **dies_with_app,
             )
+            started(proc)
         finally:
             os.close(write_fd)
         with os.fdopen(read_fd) as reader:
@@ -288,6 +294,12 @@ class ObsProcess:
         return launch_obs(self.config, display=display, install=self.install)
 
 
+def _child_dies_with_parent() -> tuple[dict[str, Any], Callable[[subprocess.Popen[bytes]], None]]:
+    """Popen arguments and a post-start step so the child never outlives the app, even after kill -9."""
+    how = tether.child_dies_with_parent()
+    return how.popen_kwargs, lambda child: tether.tethered_after_start(how, child)
+
+
 def _prepare_portable_copy(isolation: DemoIsolation) -> None:
     """Windows: copy the installed OBS into the app's folder once (again after an OBS update)."""
     source, target = isolation.copy_from, isolation.copy_to
@@ -358,6 +370,7 @@ def launch_obs(
         else {"start_new_session": True}
     )
     log_file = open(cfg.home / "obs-stdout.log", "ab")  # noqa: SIM115 - handed to the child
+    dies_with_app, started = _child_dies_with_parent()
     try:
         proc = subprocess.Popen(  # type: ignore[call-overload]  # group holds keyword arguments
             args,
@@ -367,7 +380,9 @@ def launch_obs(
             stdout=log_file,
             stderr=subprocess.STDOUT,
             **group,
+            **dies_with_app,
         )
+        started(proc)
     finally:
         log_file.close()
     log.info("started OBS (%s, pid %s) on websocket port %s", install.source, proc.pid, cfg.port)

@@ -21,9 +21,11 @@ from studio_console import APP_NAME
 from studio_console.domain.obs_status import ConnectionStatus, OutputPhase
 from studio_console.qt.plain_text import plain_label
 from studio_console.qt.views.log_panel import LogPanel
+from studio_console.qt.views.stream_words import is_rehearsal, phase_colour, phase_word
 
 if TYPE_CHECKING:
     from studio_console.domain.obs_state import ObsSnapshot
+    from studio_console.domain.stream import OutputStatus
 
 _STATUS_COLOURS = {
     ConnectionStatus.CONNECTED: "#2e7d32",
@@ -57,6 +59,9 @@ class MainWindow(QMainWindow):
         remote_info_requested(): show the remote-control API's address and token.
         shortcuts_edit_requested(): the producer wants to change keyboard shortcuts.
         card_scenes_requested(): the producer wants to choose the scenes that show cards.
+        connection_requested(): the producer wants to set OBS's address and password (OBS > Connection…).
+        chat_sources_requested(): the producer wants to set the chat channels (Tools > Chat sources…).
+        moderation_requested(): the producer wants to edit blocked words and users.
         about_requested(): Help > About (versions of the app, Qt, PySide6, OBS, obs-websocket).
         log_folder_requested(): Help > Open log folder.
     """
@@ -68,6 +73,9 @@ class MainWindow(QMainWindow):
     remote_info_requested = Signal()
     shortcuts_edit_requested = Signal()
     card_scenes_requested = Signal()
+    connection_requested = Signal()
+    chat_sources_requested = Signal()
+    moderation_requested = Signal()
     about_requested = Signal()
     log_folder_requested = Signal()
 
@@ -111,7 +119,10 @@ class MainWindow(QMainWindow):
         self.docks["Chat"].raise_()
         self.resizeDocks([self.docks["Products"], self.docks["Log"]], [900, 380], Qt.Orientation.Horizontal)
         self._build_menus()
+        self._rehearsal = False
+        self._last_snap: ObsSnapshot | None = None
         self._build_status_bar()
+        self.remember_default_layout()  # before any saved layout is restored
 
     def add_dock(
         self, name: str, widget: QWidget, area: Qt.DockWidgetArea, tabify_with: str | None = None
@@ -150,6 +161,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
 
         obs_menu = self.menuBar().addMenu("&OBS")
+        self.connection_action = QAction("&Connection…", self)
+        self.connection_action.triggered.connect(self.connection_requested)
+        obs_menu.addAction(self.connection_action)
         self.reconnect_action = QAction("&Reconnect now", self)
         self.reconnect_action.setShortcut(QKeySequence("Ctrl+R"))
         self.reconnect_action.triggered.connect(self.reconnect_requested)
@@ -164,6 +178,10 @@ class MainWindow(QMainWindow):
         self.view_menu = view_menu
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.reset_layout_action = QAction("&Reset layout", self)
+        self.reset_layout_action.triggered.connect(self.reset_layout)
+        view_menu.addAction(self.reset_layout_action)
 
         tools_menu = self.menuBar().addMenu("&Tools")
         self.remote_action = QAction("&Remote control…", self)
@@ -175,6 +193,12 @@ class MainWindow(QMainWindow):
         self.card_scenes_action = QAction("Scenes that show &cards…", self)
         self.card_scenes_action.triggered.connect(self.card_scenes_requested)
         tools_menu.addAction(self.card_scenes_action)
+        self.chat_sources_action = QAction("C&hat sources…", self)
+        self.chat_sources_action.triggered.connect(self.chat_sources_requested)
+        tools_menu.addAction(self.chat_sources_action)
+        self.moderation_action = QAction("&Blocked words and users…", self)
+        self.moderation_action.triggered.connect(self.moderation_requested)
+        tools_menu.addAction(self.moderation_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction(f"&About {APP_NAME}", self)
@@ -211,20 +235,39 @@ class MainWindow(QMainWindow):
         self.connection_label.setText(conn.message)
         colour = _STATUS_COLOURS.get(conn.status, "#c62828")
         self.connection_label.setStyleSheet(f"color: {colour}; font-weight: bold;")
+        self._last_snap = snap
         parts = []
         if snap.stream.phase is not OutputPhase.STOPPED:
-            parts.append(f"Stream: {snap.stream.phase.value.upper()}")
+            parts.append(f"Stream: {phase_word(snap.stream.phase, self._rehearsal)}")
         if snap.record.phase is not OutputPhase.STOPPED:
             parts.append(f"Rec: {snap.record.phase.value.upper()}")
         if snap.stats is not None:
             parts.append(f"{snap.stats.active_fps:.0f} fps  CPU {snap.stats.cpu_usage:.0f}%")
         self.output_label.setText("   ".join(parts))
+        colour = phase_colour(snap.stream.phase, self._rehearsal, snap.stream.active)
+        self.output_label.setStyleSheet(f"color: {colour};" if colour else "")
+
+    def show_output_status(self, status: OutputStatus) -> None:
+        """The go-live service's view of the stream: a rehearsal reads REHEARSAL in the status bar, never LIVE."""
+        self._rehearsal = is_rehearsal(status)
+        if self._last_snap is not None:
+            self.show_obs_state(self._last_snap)
 
     def restore_layout(self, geometry_b64: str, state_b64: str) -> None:
         if geometry_b64:
             self.restoreGeometry(QByteArray.fromBase64(geometry_b64.encode("ascii")))
         if state_b64:
             self.restoreState(QByteArray.fromBase64(state_b64.encode("ascii")))
+
+    def remember_default_layout(self) -> None:
+        """The dock layout *View > Reset layout* goes back to."""
+        self._default_layout = self.saveState()
+
+    def reset_layout(self) -> None:
+        for dock in self.docks.values():
+            dock.setFloating(False)
+            dock.show()
+        self.restoreState(self._default_layout)
 
     def saved_layout(self) -> tuple[str, str]:
         geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")

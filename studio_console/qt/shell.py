@@ -72,12 +72,17 @@ class QtShell:
         window.launch_obs_requested.connect(lambda: core.tasks.spawn(core.launch_obs(), "launch-obs"))
         window.launch_action.setEnabled(core.can_launch_obs)
         window.password_change_requested.connect(self.ask_obs_password)
-        window.remote_info_requested.connect(self.show_remote_info)
+        window.remote_info_requested.connect(self.edit_remote_control)
+        window.connection_requested.connect(lambda: self.edit_connection())
+        window.chat_sources_requested.connect(self.edit_chat_sources)
+        window.moderation_requested.connect(self.edit_moderation)
         window.shortcuts_edit_requested.connect(self.edit_shortcuts)
         window.card_scenes_requested.connect(self.choose_card_scenes)
         window.about_requested.connect(self.show_about)
         window.log_folder_requested.connect(self.open_log_folder)
         window.show_obs_state(core.session.snapshot)
+        self._connection_offered = False
+        self.obs.obs_changed.connect(self._offer_connection_dialog)
 
     # -- start-up ---------------------------------------------------------------------------------
 
@@ -106,6 +111,7 @@ class QtShell:
                 lambda share: window.statusBar().showMessage(f"Importing products… {share:.0%}", STATUS_MESSAGE_MS)
             )
             self.products_panel = panel
+            self.products.picture_progress.connect(self._picture_progress)
         if core.chat is not None and self.chat is None:
             from studio_console.qt.bridges.chat_bridge import ChatBridge
             from studio_console.qt.models.chat_model import ChatModel
@@ -123,6 +129,12 @@ class QtShell:
             window.set_panel("Output", self.output_panel, scrollable=True)
             self.output = OutputBridge(core, self.output_panel)
             self.output_panel.stop_requested.connect(lambda: self._stream_requested(False))
+            # REHEARSAL, never LIVE, for the local test server: every place that names the stream's state.
+            self.output.output_changed.connect(self.show_controls.show_output_status)
+            self.output.output_changed.connect(window.show_output_status)
+            assert core.golive is not None
+            self.show_controls.show_output_status(core.golive.status)
+            window.show_output_status(core.golive.status)
 
     # -- problems ---------------------------------------------------------------------------------
 
@@ -247,6 +259,72 @@ class QtShell:
         folder = self.core.paths.log_dir
         if not open_folder(folder):
             self.window.show_notice("Log folder", f"No file manager opened; the logs are in {folder}")
+
+    def _picture_progress(self, progress: Any) -> None:
+        if progress.finished:
+            failed = f", {progress.failed} failed (see the Log panel)" if progress.failed else ""
+            text = f"Product pictures: {progress.done} of {progress.total} ready{failed}."
+        else:
+            text = f"Downloading product pictures… {progress.done} of {progress.total}"
+        self.window.statusBar().showMessage(text, STATUS_MESSAGE_MS)
+
+    def _offer_connection_dialog(self, snap: Any) -> None:
+        """Outside demo mode, the first failure to reach OBS (or a wrong password) opens *Connect to OBS* once."""
+        from studio_console.domain.obs_status import ConnectionStatus
+
+        if self._connection_offered or self.core.demo:
+            return
+        status = snap.connection.status
+        refused = status is ConnectionStatus.DISCONNECTED and self.core.first_run and snap.connection.attempts >= 1
+        if status is ConnectionStatus.AUTH_FAILED or refused:
+            self._connection_offered = True
+            self.edit_connection(reason=snap.connection.message)
+
+    def edit_connection(self, reason: str | None = None) -> None:
+        from studio_console.qt.dialogs.connection_dialog import ConnectionDialog
+
+        dialog = ConnectionDialog(
+            self.core.settings.effective.obs, self.core.secrets, reason=reason, parent=self.window
+        )
+        dialog.connection_accepted.connect(self.core.apply_obs_connection)
+        dialog.open()
+        self._dialogs["connection"] = dialog
+
+    def edit_chat_sources(self) -> None:
+        from studio_console.qt.dialogs.chat_sources_dialog import ChatSourcesDialog
+
+        dialog = ChatSourcesDialog(list(self.core.settings.effective.chat.sources), self.core.secrets, self.window)
+        dialog.sources_accepted.connect(
+            lambda configs: self.core.tasks.spawn(self.core.set_chat_sources(list(configs)), "chat-sources")
+        )
+        dialog.open()
+        self._dialogs["chat-sources"] = dialog
+
+    def edit_moderation(self) -> None:
+        from studio_console.qt.dialogs.moderation_dialog import ModerationDialog
+
+        rules = self.core.chat.rules if self.core.chat is not None else self.core.settings.effective.chat.rules
+        dialog = ModerationDialog(rules, self.window)
+        dialog.rules_accepted.connect(self.core.set_chat_rules)
+        dialog.open()
+        self._dialogs["moderation"] = dialog
+
+    def edit_remote_control(self) -> None:
+        from studio_console.qt.dialogs.remote_dialog import RemoteControlDialog
+
+        server = self.core.remote_server
+        dialog = RemoteControlDialog(
+            self.core.settings.effective.remote,
+            self.core.secrets,
+            bound_port=server.bound_port if server is not None else None,
+            parent=self.window,
+        )
+        dialog.settings_accepted.connect(
+            lambda remote: self.core.tasks.spawn(self.core.apply_remote_settings(remote), "remote-settings")
+        )
+        dialog.token_changed.connect(self.core.set_remote_token)
+        dialog.open()
+        self._dialogs["remote"] = dialog
 
     def show_remote_info(self) -> None:
         from PySide6.QtGui import QGuiApplication

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from studio_console.domain.chat import ChatRules
+from studio_console.domain.money import normalise_locale, system_locale
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,13 @@ class ProductSettings(_Section):
     card_layout: Literal["lower_third", "side_panel"] = "lower_third"
     currency: str = Field(default="USD", min_length=3, max_length=3)
     low_stock_threshold: int = Field(default=10, ge=0, le=10000)
+    # How prices are written (CLDR): "de_DE" gives 1.299,50 €, "fr_FR" 1 299,50 €, "en_IE" €1,299.50.
+    locale: str = Field(default_factory=system_locale)
+
+    @field_validator("locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        return normalise_locale(value)
 
 
 class ChatSourceConfig(_Section):

@@ -31,27 +31,29 @@ def shirt() -> Product:
 
 
 @pytest.mark.parametrize(
-    ("amount", "code", "expected"),
+    ("amount", "code", "locale", "expected"),
     [
-        ("1299.5", "USD", "$1,299.50"),
-        ("0.5", "USD", "$0.50"),
-        ("1234567.891", "USD", "$1,234,567.89"),
-        ("1299.5", "EUR", "1.299,50\u00a0€"),
-        ("29.99", "GBP", "£29.99"),
-        ("1299", "JPY", "¥1,299"),
-        ("1299.5", "JPY", "¥1,300"),
-        ("15000", "KRW", "₩15,000"),
-        ("1234567.5", "INR", "₹12,34,567.50"),
-        ("1299.5", "CHF", "CHF\u00a01\u2019299.50"),
-        ("1299.5", "SEK", "1\u00a0299,50\u00a0kr"),
-        ("49.9", "BRL", "R$\u00a049,90"),
-        ("-5", "USD", "-$5.00"),
-        ("12.3", "XTS", "12.30\u00a0XTS"),
-        ("999", "usd", "$999.00"),
+        ("1299.5", "USD", "en_US", "$1,299.50"),
+        ("0.5", "USD", "en_US", "$0.50"),
+        ("1234567.891", "USD", "en_US", "$1,234,567.89"),
+        ("1299.5", "EUR", "de_DE", "1.299,50\u00a0€"),
+        ("29.99", "GBP", "en_GB", "£29.99"),
+        ("1299", "JPY", "ja_JP", "￥1,299"),
+        ("1299.5", "JPY", "en_US", "¥1,300"),
+        ("15000", "KRW", "ko_KR", "₩15,000"),
+        ("1234567.5", "INR", "en_IN", "₹12,34,567.50"),
+        ("1299.5", "CHF", "de_CH", "CHF\u00a01'299.50"),
+        ("1299.5", "SEK", "sv_SE", "1\u00a0299,50\u00a0kr"),
+        ("49.9", "BRL", "pt_BR", "R$\u00a049,90"),
+        ("-5", "USD", "en_US", "-$5.00"),
+        ("12.3", "XTS", "en_US", "XTS12.30"),
+        ("999", "usd", "en_US", "$999.00"),
     ],
 )
-def test_format_money(amount: str, code: str, expected: str) -> None:
-    assert format_money(Decimal(amount), code) == expected
+def test_format_money(amount: str, code: str, locale: str, expected: str) -> None:
+    # The hand table these rows came from printed each currency in its home market's style; CLDR
+    # does the same when given that market's locale.
+    assert format_money(Decimal(amount), code, locale) == expected
 
 
 def test_quantize_rounds_half_up_to_the_minor_unit() -> None:

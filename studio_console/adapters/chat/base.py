@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from studio_console.domain.chat import ChatMessage, SourceState, SourceStatus
 from studio_console.domain.viewer_text import clean_message
 from studio_console.kernel.backoff import Backoff
+from studio_console.kernel.listeners import Listeners
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,8 @@ class ChatSourceBase:
         self.options = options
         self._source_id = options.source_id or self.platform
         self._state = SourceState(source_id=self._source_id, platform=self.platform)
-        self._message_listeners: list[MessageListener] = []
-        self._state_listeners: list[StateListener] = []
+        self._message_listeners: Listeners[[ChatMessage]] = Listeners("chat message")
+        self._state_listeners: Listeners[[SourceState]] = Listeners("chat source state")
         self._received = 0
 
     @classmethod
@@ -124,15 +125,13 @@ class ChatSourceBase:
 
     def subscribe(self, on_message: MessageListener, on_state: StateListener | None = None) -> Callable[[], None]:
         """Call ``on_message`` for every message (and ``on_state`` on state changes); returns unsubscribe."""
-        self._message_listeners.append(on_message)
+        removers = [self._message_listeners.add(on_message)]
         if on_state is not None:
-            self._state_listeners.append(on_state)
+            removers.append(self._state_listeners.add(on_state))
 
         def unsubscribe() -> None:
-            if on_message in self._message_listeners:
-                self._message_listeners.remove(on_message)
-            if on_state is not None and on_state in self._state_listeners:
-                self._state_listeners.remove(on_state)
+            for remove in removers:
+                remove()
 
         return unsubscribe
 
@@ -156,11 +155,7 @@ class ChatSourceBase:
         # The source boundary: lone surrogates, controls and bidi overrides never get further.
         message = clean_message(message)
         self._received += 1
-        for listener in list(self._message_listeners):
-            try:
-                listener(message)
-            except Exception:
-                log.exception("chat message listener failed (%s)", self._source_id)
+        self._message_listeners.notify(message)
 
     def _set_state(self, status: SourceStatus, message: str, attempts: int | None = None) -> None:
         state = self._state.model_copy(
@@ -176,11 +171,7 @@ class ChatSourceBase:
         if status is not self._state.status or message != self._state.message:
             log.info("chat source %s %s: %s", self._source_id, status.value, message)
         self._state = state
-        for listener in list(self._state_listeners):
-            try:
-                listener(state)
-            except Exception:
-                log.exception("chat state listener failed (%s)", self._source_id)
+        self._state_listeners.notify(state)
 
 
 class ReconnectingChatSource(ChatSourceBase, abc.ABC):

@@ -26,12 +26,14 @@ class ProductsBridge(QObject):
         catalog_changed(object): the catalog changed (import, edit, stock).
         import_progress(float): share of the file read so far (0..1), at most once a percent.
         import_finished(str, str): a title and a plain-text summary of a finished import.
+        picture_progress(object): a PictureProgress of the product pictures being downloaded.
     """
 
     show_changed = Signal(object)
     catalog_changed = Signal(object)
     import_progress = Signal(float)
     import_finished = Signal(str, str)
+    picture_progress = Signal(object)
 
     def __init__(self, core: StudioCore, panel: ProductsPanel) -> None:
         super().__init__()
@@ -44,6 +46,7 @@ class ProductsBridge(QObject):
         panel.show_state(core.products_state())
         self._unsubscribe = [
             core.products_changed.add(self.show_changed.emit),
+            *([core.pictures.add_progress_listener(self.picture_progress.emit)] if core.pictures else []),
             show.subscribe_catalog(self.catalog_changed.emit),
         ]
         self.show_changed.connect(panel.show_state)

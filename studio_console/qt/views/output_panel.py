@@ -33,6 +33,7 @@ from studio_console.domain.stream import (
     Thumbnail,
 )
 from studio_console.qt.plain_text import format_duration, plain_label
+from studio_console.qt.views.stream_words import REHEARSAL_COLOUR, is_rehearsal
 
 REAL_AUDIENCE_COLOUR = "#c62828"
 NO_FIGURE = "-"
@@ -277,10 +278,12 @@ class OutputPanel(QWidget):
         )
 
         phase_text = _PHASE_TEXT.get(status.phase, status.phase.value)
-        if status.phase is OutputPhase.LIVE and status.active_destination:
-            phase_text = f"LIVE — {status.active_destination}"
+        rehearsal = is_rehearsal(status)
+        if status.phase is OutputPhase.LIVE:
+            word = "REHEARSAL" if rehearsal else "LIVE"
+            phase_text = f"{word} — {status.active_destination}" if status.active_destination else word
         self.phase_label.setText(phase_text)
-        colour = LIVE_COLOUR if status.phase is OutputPhase.LIVE else ""
+        colour = (REHEARSAL_COLOUR if rehearsal else LIVE_COLOUR) if status.phase is OutputPhase.LIVE else ""
         self.phase_label.setStyleSheet(f"color: {colour};" if colour else "")
         self.message_label.setText(status.message)
         self.duration_value.setText(format_duration(status.duration_s))

@@ -9,7 +9,9 @@ from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from studio_console.domain.obs_state import ObsSnapshot, OutputPhase, OutputState
+from studio_console.domain.stream import OutputStatus
 from studio_console.qt.plain_text import format_duration, plain_label
+from studio_console.qt.views.stream_words import is_rehearsal, phase_colour, phase_word
 
 
 class MonitorView(QLabel):
@@ -98,6 +100,7 @@ class ShowControls(QWidget):
         layout.addLayout(buttons)
         layout.addLayout(grid)
         self._snap = ObsSnapshot()
+        self._rehearsal = False
         # Durations tick once a second between OBS's own updates.
         self._clock = QTimer(self)
         self._clock.setInterval(1000)
@@ -132,20 +135,23 @@ class ShowControls(QWidget):
             self.figures["Congestion"].setText(f"{stats.stream_congestion * 100:.0f}%")
         self._tick()
 
-    def _output_text(self, name: str, state: OutputState) -> str:
+    def show_output_status(self, status: OutputStatus) -> None:
+        """The go-live service's view of the stream: a rehearsal reads REHEARSAL, never LIVE."""
+        self._rehearsal = is_rehearsal(status)
+        self._tick()
+
+    def _output_text(self, name: str, state: OutputState, rehearsal: bool = False) -> str:
         if state.phase is OutputPhase.STOPPED:
             return f"{name}: off"
-        text = f"{name}: {state.phase.value.upper()}"
+        text = f"{name}: {phase_word(state.phase, rehearsal)}"
         if state.live_since is not None:
             text += f" {format_duration(time.monotonic() - state.live_since)}"
         return text
 
     def _tick(self) -> None:
-        self.stream_state.setText(self._output_text("Stream", self._snap.stream))
+        self.stream_state.setText(self._output_text("Stream", self._snap.stream, self._rehearsal))
         self.record_state.setText(self._output_text("Recording", self._snap.record))
-        colour = (
-            "#d32f2f" if self._snap.stream.phase is OutputPhase.LIVE else "#f9a825" if self._snap.stream.active else ""
-        )
+        colour = phase_colour(self._snap.stream.phase, self._rehearsal, self._snap.stream.active)
         self.stream_state.setStyleSheet(f"color: {colour}; font-weight: bold;" if colour else "")
 
     def _stream_clicked(self) -> None:

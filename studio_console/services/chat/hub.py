@@ -19,7 +19,7 @@ from studio_console.domain.chat import (
     SourceState,
 )
 from studio_console.domain.viewer_text import clean_message
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.services.chat.intent import IntentDetector, Moderation, ProductLookup
 from studio_console.services.chat.viewer_book import ViewerBook
 
@@ -103,10 +103,10 @@ class ChatHub:
         self._sources: dict[str, ChatSource] = {}
         self._states: dict[str, SourceState] = {}
         self._unsubscribers: dict[str, Callable[[], None]] = {}
-        self._message_listeners: list[MessageListener] = []
-        self._snapshot_listeners: list[SnapshotListener] = []
-        self._removed_listeners: list[RemovedListener] = []
-        self._alert_listeners: list[MessageListener] = []
+        self._message_listeners: Listeners[[ChatMessage]] = Listeners("chat message")
+        self._snapshot_listeners: Listeners[[ChatHubSnapshot]] = Listeners("chat snapshot")
+        self._removed_listeners: Listeners[[tuple[str, ...]]] = Listeners("chat removal")
+        self._alert_listeners: Listeners[[ChatMessage]] = Listeners("chat alert")
         self.publish_interval_s = publish_interval_s
         self._publish_handle: asyncio.TimerHandle | None = None
         self._snapshot: ChatHubSnapshot | None = None
@@ -116,16 +116,16 @@ class ChatHub:
     # -- listeners ---------------------------------------------------------------------------------
 
     def subscribe(self, listener: MessageListener) -> Callable[[], None]:
-        return add_listener(self._message_listeners, listener)
+        return self._message_listeners.add(listener)
 
     def subscribe_snapshot(self, listener: SnapshotListener) -> Callable[[], None]:
-        return add_listener(self._snapshot_listeners, listener)
+        return self._snapshot_listeners.add(listener)
 
     def subscribe_removed(self, listener: RemovedListener) -> Callable[[], None]:
-        return add_listener(self._removed_listeners, listener)
+        return self._removed_listeners.add(listener)
 
     def subscribe_alerts(self, listener: MessageListener) -> Callable[[], None]:
-        return add_listener(self._alert_listeners, listener)
+        return self._alert_listeners.add(listener)
 
     # -- sources -----------------------------------------------------------------------------------
 
@@ -198,17 +198,9 @@ class ChatHub:
         self._recent[message.message_id] = message
         if len(self._recent) > self._recent_capacity:
             self._recent.popitem(last=False)
-        for listener in list(self._message_listeners):
-            try:
-                listener(message)
-            except Exception:
-                log.exception("chat listener failed")
+        self._message_listeners.notify(message)
         if message.is_alert:
-            for listener in list(self._alert_listeners):
-                try:
-                    listener(message)
-                except Exception:
-                    log.exception("chat alert listener failed")
+            self._alert_listeners.notify(message)
         if snapshot_changed:
             self._changed()
         return message
@@ -360,11 +352,7 @@ class ChatHub:
         if self._featured is not None and self._featured.message_id in gone:
             self._featured = None
         self._hidden += len(ids)
-        for listener in list(self._removed_listeners):
-            try:
-                listener(ids)
-            except Exception:
-                log.exception("chat removal listener failed")
+        self._removed_listeners.notify(ids)
 
     # -- snapshot ----------------------------------------------------------------------------------
 
@@ -398,12 +386,7 @@ class ChatHub:
         if self._publish_handle is not None:
             self._publish_handle.cancel()
             self._publish_handle = None
-        snapshot = self.snapshot
-        for listener in list(self._snapshot_listeners):
-            try:
-                listener(snapshot)
-            except Exception:
-                log.exception("chat snapshot listener failed")
+        self._snapshot_listeners.notify(self.snapshot)
 
     def _changed(self, now: bool = False) -> None:
         self._snapshot = None
