@@ -33,6 +33,7 @@ from studio_console.domain.chat import ChatHubSnapshot, ChatRules
 from studio_console.domain.money import set_display_locale
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import ShowState
+from studio_console.domain.show_record import ShowLogStatus
 from studio_console.kernel.listeners import Listeners
 from studio_console.kernel.tasks import TaskRunner
 from studio_console.logs import secrets as log_secrets
@@ -56,6 +57,10 @@ from studio_console.services.products.pictures import ProductPictures, product_p
 from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
+from studio_console.services.remote.show_endpoints import ShowApi
+from studio_console.services.show_log.recorder import ShowRecorder
+from studio_console.services.show_log.service import ShowLog
+from studio_console.services.show_log.store import SHOW_LOG_FILE, ShowStoreError, SqliteShowStore
 from studio_console.settings.keeper import Overrides, SettingsKeeper
 from studio_console.settings.model import (
     ChatSourceConfig,
@@ -201,6 +206,8 @@ class StudioCore:
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
         self.pictures: ProductPictures | None = None
+        self.show_log: ShowLog | None = None
+        self._show_log_failing = False
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -340,6 +347,42 @@ class StudioCore:
             self._notice(Problem("Chat", problem, transient=True))
         return hub
 
+    async def build_show_log(self, show: ProductShow) -> ShowLog | None:
+        """The show record in the data folder; a show a crash left open is offered for resuming."""
+        path = self.paths.data_dir / SHOW_LOG_FILE
+        try:
+            store = await asyncio.to_thread(SqliteShowStore, path)
+        except ShowStoreError as exc:
+            self._notice(Problem("Show log is off", str(exc), Severity.ERROR))
+            return None
+        recorder = ShowRecorder(store, show=show, chat=self.chat, obs=self.session, output=self.golive)
+        show_log = ShowLog(store, recorder, show)
+        store.on_problem = show_log.store_problem  # from the writer thread; posted to the loop
+        self._unsubscribe.append(show_log.subscribe(self._on_show_log))
+        if self.golive is not None:
+            self._unsubscribe.append(self.golive.subscribe(show_log.on_output))  # live: a show starts
+        resumable = await show_log.find_resumable_async()
+        if resumable is not None:
+            self._notice(
+                Problem(
+                    "Show not ended",
+                    f"The show \u201c{resumable.title}\u201d did not end (the app stopped during it). "
+                    "Resume it from the Shows panel to get the pinned product, the queue, the stock and a "
+                    "running flash sale back, or start a new show.",
+                    Severity.INFO,
+                )
+            )
+        return show_log
+
+    def _on_show_log(self, status: ShowLogStatus) -> None:
+        # A failing write is said once (the Shows panel keeps the sentence up to date); so is its end.
+        failing = status.problem is not None
+        if failing and not self._show_log_failing:
+            self.report(Problem("Show log not written", status.problem or "", Severity.ERROR))
+        elif self._show_log_failing and not failing:
+            self.report(Problem("Show log", "The show log is written again.", Severity.INFO, transient=True))
+        self._show_log_failing = failing
+
     def build_remote(self) -> None:
         remote = self.settings.effective.remote
         if not remote.enabled:
@@ -366,6 +409,9 @@ class StudioCore:
         if self.chat is not None:
             chat_api = ChatApi(self.remote_server, self.chat)
             self.remote.add_state_section("chat", lambda: {**chat_api.state(), **self.chat_on_air_state()})
+        if self.show_log is not None:
+            show_api = ShowApi(self.remote_server, self.show_log)
+            self.remote.add_state_section("show", show_api.state)
 
     def _notice(self, problem: Problem) -> None:
         if self.is_ready:
@@ -510,6 +556,7 @@ class StudioCore:
             self.placement.changed.add(self._publish_products),
             self.session.subscribe(self._on_snapshot),
         ]
+        self.show_log = await self.build_show_log(desk.show)
         if settings.remote.enabled:
             self.build_remote()
         self.is_ready = True
@@ -586,6 +633,10 @@ class StudioCore:
     def recordings_dir(self) -> Path:
         return self.paths.data_dir / "rehearsals"
 
+    def reports_dir(self) -> Path:
+        """Where show reports are exported (one folder per show)."""
+        return self.paths.data_dir / "reports"
+
     async def close(self) -> None:
         """Stop in reverse order of start: API, tasks, chat, products, go-live, OBS; save settings last."""
         if self._closed:
@@ -597,6 +648,10 @@ class StudioCore:
             await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
+        if self.show_log is not None:
+            # Quitting mid-show leaves the show open: the next start offers to resume it.
+            self.show_log.close()
+            await asyncio.to_thread(self.show_log.store.close)
         if self.chat is not None:
             await self.chat.stop()
         if self.placement is not None:

@@ -64,6 +64,7 @@ class QtShell:
         self.products: Any = None
         self.chat: Any = None
         self.output: Any = None
+        self.shows: Any = None
         self.chat_model: Any = None
         self._dialogs: dict[str, Any] = {}
         self._unsubscribe = [core.problems.add(self._show_problem), core.ready.add(self._core_ready)]
@@ -135,6 +136,13 @@ class QtShell:
             assert core.golive is not None
             self.show_controls.show_output_status(core.golive.status)
             window.show_output_status(core.golive.status)
+        if core.show_log is not None and self.shows is None:
+            from studio_console.qt.bridges.show_log_bridge import ShowLogBridge
+            from studio_console.qt.views.show_log_panel import ShowLogPanel
+
+            self.shows_panel = ShowLogPanel()
+            window.add_dock("Shows", self.shows_panel, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Output")
+            self.shows = ShowLogBridge(core, self.shows_panel)
 
     # -- problems ---------------------------------------------------------------------------------
 
@@ -355,7 +363,7 @@ class QtShell:
         self.core.save_window_layout(geometry, state)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        for bridge in (self.obs, self.chat, self.output):
+        for bridge in (self.obs, self.chat, self.output, self.shows):
             if bridge is not None and hasattr(bridge, "close"):
                 bridge.close()
         logging.getLogger().removeHandler(self._log_handler)

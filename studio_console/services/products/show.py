@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -54,6 +54,17 @@ class CardOverlay(Protocol):
 
 class ProductShowError(ValueError):
     """A request the show cannot carry out; the message is one sentence for the producer."""
+
+
+@dataclass(frozen=True)
+class SaleToResume:
+    """A flash sale to pick up again after a crash, with the time it has left."""
+
+    sku: str
+    deal_price: Decimal
+    duration_s: int
+    seconds_left: float
+    at_zero: AtZero = AtZero.REGULAR_PRICE
 
 
 @dataclass(frozen=True)
@@ -389,6 +400,60 @@ class ProductShow:
         self._publish()
         await self._push()
         return dropped
+
+    # -- resuming --------------------------------------------------------------------------------
+
+    async def restore(
+        self,
+        *,
+        queue: Iterable[str],
+        pinned_sku: str | None,
+        stock: Mapping[str, int | None] | None = None,
+        flash_sale: SaleToResume | None = None,
+    ) -> tuple[str, ...]:
+        """Put the show back as it was before a crash; returns the SKUs skipped as no longer in the catalog.
+
+        The card is pushed again whatever OBS shows now (OBS may have kept, lost or changed it); when
+        OBS is away the state is restored all the same and the card follows once OBS is back.
+        """
+        skipped: list[str] = []
+        catalog = self._catalog
+        for sku, count in (stock or {}).items():
+            try:
+                catalog = catalog.with_variant_stock(sku, count)
+            except CatalogError:
+                skipped.append(sku)
+        self._catalog = catalog
+        known = [s for s in dict.fromkeys(s.strip() for s in queue) if catalog.find(s) is not None]
+        skipped += [s for s in queue if catalog.find(s) is None]
+        self._queue = known
+        self._end_sale()
+        self._pinned = None
+        if pinned_sku is not None:
+            if catalog.find(pinned_sku) is None:
+                skipped.append(pinned_sku)
+            else:
+                self._pinned = pinned_sku.strip()
+        self._last_queue_index = self._queue.index(self._pinned) if self._pinned in self._queue else -1
+        hit = catalog.find(flash_sale.sku) if flash_sale is not None else None
+        if flash_sale is not None and hit is not None and flash_sale.seconds_left > 0:
+            self._sale = _FlashSale(
+                flash_sale.sku.strip(),
+                flash_sale.deal_price,
+                hit[0].currency,
+                flash_sale.duration_s,
+                self._clock() + flash_sale.seconds_left,
+                AtZero(flash_sale.at_zero),
+            )
+            self._pinned = self._sale.sku
+            self._ticker = asyncio.get_running_loop().create_task(
+                self._run_sale(self._sale), name=f"flash-sale-{self._sale.sku}"
+            )
+        self._on_air_known = False
+        self._catalog_changed()
+        self._publish()
+        await self._push_quietly()
+        return tuple(dict.fromkeys(skipped))
 
     # -- on air ----------------------------------------------------------------------------------
 
