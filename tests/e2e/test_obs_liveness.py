@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,12 @@ async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30
     return time.monotonic() - started
 
 
+def process_state(pid: int) -> str:
+    """The state letter of /proc/PID/stat (R running, S sleeping, T stopped, ...)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0]
+
+
 def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: RunningObs) -> None:
     figures: dict[str, float] = {}
     pid = own_obs.process.process.pid
@@ -38,6 +45,9 @@ def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: Runnin
             os.kill(pid, signal.SIGSTOP)
             stopped_at = time.monotonic()
             try:
+                # kill() returns before every thread of OBS has stopped: a request sent at once may still
+                # be answered. Send it once the kernel reports the whole process stopped.
+                await wait_for(lambda: process_state(pid) == "T", "OBS stopped by SIGSTOP")
                 pending = asyncio.ensure_future(session.request("GetSceneList", timeout=60))
                 await wait_for(
                     lambda: session.snapshot.connection.status is ConnectionStatus.NOT_ANSWERING,

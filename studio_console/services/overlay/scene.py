@@ -91,6 +91,10 @@ class _Slot:
     position: tuple[int, int] = (0, 0)
     # Which of the slot's two files is written next.
     next_file: int = 0
+    # A picture written ahead (the run of show's next cue) and its file; putting it on air then only
+    # sends requests. Its two files are apart from the two above, and never the one OBS shows.
+    prepared: tuple[bytes, Path] | None = None
+    shown_file: Path | None = None
 
 
 class OverlayService:
@@ -406,54 +410,67 @@ class OverlayService:
 
     # -- pictures --------------------------------------------------------------------------------
 
-    async def show(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+    async def show(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None:
         """Put ``png`` on air in ``slot``, its top-left corner at ``position`` on the canvas.
 
         A canvas-sized picture goes at (0, 0); a smaller one (a card) where it belongs. Picture,
         position and visibility change in the same frame; the call returns once OBS shows it.
+        With ``program_scene`` (a run-of-show cue) the program scene switches in the same batch.
         """
-        await self._put(slot, png, position, make_visible=True)
+        await self._put(slot, png, position, make_visible=True, program_scene=program_scene)
 
-    async def update(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+    async def update(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None:
         """Replace the slot's picture (and position); a slot the app hid stays hidden."""
-        await self._put(slot, png, position, make_visible=False)
+        await self._put(slot, png, position, make_visible=False, program_scene=program_scene)
 
-    async def hide(self, slot: str) -> None:
+    async def hide(self, slot: str, *, program_scene: str | None = None) -> None:
         async with self._lock:
             target = self._slot(slot)
             target.wanted_visible = False
             if not self._installed:
                 await self._install()  # installing leaves every slot hidden
-                return
+                if program_scene is None:
+                    return
 
             def calls() -> list[tuple[str, JsonDict | None]]:
                 item = {"sceneName": self.scene_name, "sceneItemId": target.item_id, "sceneItemEnabled": False}
-                return [("SetSceneItemEnabled", item)]
+                return [*_program_scene_calls(program_scene), ("SetSceneItemEnabled", item)]
 
             await self._send_with_reinstall(calls)
             target.visible = False
 
-    async def _put(self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool) -> None:
+    async def _put(
+        self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool, program_scene: str | None = None
+    ) -> None:
         async with self._lock:
             target = self._slot(slot)
             await self._ensure_installed()
-            path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
-            # Off the loop: PNGs are small, but a slow disk must not stall the UI.
-            try:
-                await asyncio.to_thread(write_atomic, path, png)
-            except OSError as exc:
-                # Never raised to the caller (a stock click, a countdown tick): OBS keeps the last
-                # picture, the producer is told it is stale, and the write is retried until it lands.
-                self._write_failed(slot, (png, position, make_visible), exc)
-                return
-            self._unwritten.pop(slot, None)
-            self._write_succeeded()
-            target.next_file ^= 1
+            if target.prepared is not None and target.prepared[0] == png:
+                path = target.prepared[1]  # written ahead: only the requests go out now
+            else:
+                path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
+                # Off the loop: PNGs are small, but a slow disk must not stall the UI.
+                try:
+                    await asyncio.to_thread(write_atomic, path, png)
+                except OSError as exc:
+                    # Never raised to the caller (a stock click, a countdown tick): OBS keeps the last
+                    # picture, the producer is told it is stale, and the write is retried until it lands.
+                    self._write_failed(slot, (png, position, make_visible), exc)
+                    return
+                self._unwritten.pop(slot, None)
+                self._write_succeeded()
+                target.next_file ^= 1
+            target.prepared = None
             show = make_visible or target.wanted_visible
 
             def calls() -> list[tuple[str, JsonDict | None]]:
                 batch: list[tuple[str, JsonDict | None]] = [
-                    ("SetInputSettings", {"inputName": target.input_name, "inputSettings": {"file": str(path)}})
+                    *_program_scene_calls(program_scene),
+                    ("SetInputSettings", {"inputName": target.input_name, "inputSettings": {"file": str(path)}}),
                 ]
                 if position != target.position:
                     transform = {"positionX": float(position[0]), "positionY": float(position[1])}
@@ -479,6 +496,19 @@ class OverlayService:
             await self._send_with_reinstall(calls)
             target.visible = target.wanted_visible = show
             target.position = position
+            target.shown_file = path
+
+    async def prepare(self, slot: str, png: bytes) -> None:
+        """Write ``png`` for ``slot`` ahead of time; a later show/update of the same picture only sends requests."""
+        async with self._lock:
+            target = self._slot(slot)
+            if target.prepared is not None and target.prepared[0] == png:
+                return
+            path = next(
+                p for p in (self.folder / f"{target.name}-next-{k}.png" for k in (0, 1)) if p != target.shown_file
+            )
+            await asyncio.to_thread(write_atomic, path, png)
+            target.prepared = (png, path)
 
     def _write_failed(self, slot: str, picture: tuple[bytes, tuple[int, int], bool], exc: OSError) -> None:
         self._unwritten[slot] = picture
@@ -526,7 +556,8 @@ class OverlayService:
         failure = _first_failure(results)
         if failure is None:
             return
-        if failure.code != RESOURCE_NOT_FOUND:
+        if failure.code != RESOURCE_NOT_FOUND or failure.request_type == "SetCurrentProgramScene":
+            # A missing program scene is the cue's fault, not a sign the overlay was lost.
             raise ObsRequestError(failure.request_type, failure.code, failure.comment)
         log.info("overlay part missing in OBS (%s); reinstalling", failure.comment)
         self._installed = False
@@ -543,6 +574,11 @@ class OverlayService:
             calls: list[tuple[str, JsonDict | None]] = [("RemoveScene", {"sceneName": self.scene_name})]
             calls += [("RemoveInput", {"inputName": s.input_name}) for s in self._slots.values()]
             await self.session.batch(calls)
+
+
+def _program_scene_calls(scene: str | None) -> list[tuple[str, JsonDict | None]]:
+    """The program switch that goes first in a cue's batch, so scene and card change together."""
+    return [] if scene is None else [("SetCurrentProgramScene", {"sceneName": scene})]
 
 
 def _canvas_of(snapshot: ObsSnapshot) -> tuple[int, int] | None:
