@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, time
 from decimal import Decimal
 from pathlib import Path
@@ -25,8 +25,8 @@ from studio_console.domain.rundown import (
     RundownState,
     TimerPhase,
 )
-from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsNotConnected
+from studio_console.obs.requests import Outcome, Request
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.show import ProductShow
 from studio_console.services.rundown.service import (
@@ -310,12 +310,9 @@ class BatchRecordingSession(FakeObsSession):
         super().__init__()
         self.batches: list[list[str]] = []
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]], **options: Any) -> list[BatchResult]:
-        self.batches.append([r for r, _ in requests])
-        return await super().batch(requests, **options)
-
-    def subscribe_events(self, listener: Callable[[str, JsonDict], None]) -> Callable[[], None]:
-        return lambda: None
+    async def call_batch(self, requests: Sequence[Request[Any]], **options: Any) -> tuple[Outcome[Any], ...]:
+        self.batches.append([r.request_type for r in requests])
+        return await super().call_batch(requests, **options)
 
     def _answer(self, request_type: str, data: JsonDict | None) -> JsonDict:
         if request_type in ("CreateInput", "CreateSceneItem"):

@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from studio_console.adapters.sinks.base import (
     SecretReader,
@@ -28,7 +28,7 @@ from studio_console.adapters.sinks.base import (
     rtmp_url_problem,
 )
 from studio_console.adapters.sinks.local_test_server import LocalTestServer, LocalTestServerSink
-from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
+from studio_console.domain.obs_state import ObsSnapshot, OutputPhase, VideoSettings
 from studio_console.domain.stream import (
     CheckStatus,
     DestinationInfo,
@@ -44,22 +44,30 @@ from studio_console.domain.stream import (
     Thumbnail,
 )
 from studio_console.kernel.listeners import add_listener
-from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError, ObsRequestError
+from studio_console.obs.protocol import RequestStatus
+from studio_console.obs.requests import (
+    GetProfileParameter,
+    GetVideoSettings,
+    Outcome,
+    Request,
+    SetStreamServiceSettings,
+    StartStream,
+    StopStream,
+)
 from studio_console.settings.model import OutputSettings
 from studio_console.settings.secrets import stream_key_name
 
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
+R = TypeVar("R")
 StatusListener = Callable[[OutputStatus], None]
 ThumbnailListener = Callable[[Thumbnail], None]
 
 # x264's own default when OBS leaves the keyframe interval on "auto" (keyint_sec 0): 250 frames.
 X264_DEFAULT_KEYINT_FRAMES = 250
 _KEYINT = re.compile(r"(?:^|[\s:])keyint=(\d+)")
-# obs-websocket status code for StopStream when nothing is streaming.
-OUTPUT_NOT_RUNNING = 501
 _BITRATE_WINDOW_S = 5.0
 
 _PROFILE_PARAMETERS: tuple[tuple[str, str], ...] = (
@@ -78,11 +86,9 @@ class SessionLike(Protocol):
 
     def subscribe(self, listener: Callable[[ObsSnapshot], None]) -> Callable[[], None]: ...
 
-    async def request(
-        self, request_type: str, data: JsonDict | None = None, timeout: float | None = None
-    ) -> JsonDict: ...
+    async def call(self, request: Request[R], *, timeout: float | None = ...) -> R: ...
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]]) -> list[BatchResult]: ...
+    async def call_batch(self, requests: Sequence[Request[Any]]) -> tuple[Outcome[Any], ...]: ...
 
 
 class SecretKeeper(SecretReader, Protocol):
@@ -384,18 +390,15 @@ class GoLiveService:
 
     async def read_obs_output(self) -> ObsOutputFacts:
         """OBS's output size, frame rate, bitrate and keyframe interval, read over the websocket."""
-        requests: list[tuple[str, JsonDict | None]] = [("GetVideoSettings", None)]
-        requests += [
-            ("GetProfileParameter", {"parameterCategory": category, "parameterName": name})
-            for category, name in _PROFILE_PARAMETERS
-        ]
-        results = await self.session.batch(requests)
-        video = results[0].raise_for_status()
+        requests: list[Request[Any]] = [GetVideoSettings()]
+        requests += [GetProfileParameter(category, name) for category, name in _PROFILE_PARAMETERS]
+        results = await self.session.call_batch(requests)
+        video: VideoSettings = results[0].unwrap()
         params = {
-            f"{category}/{name}": (r.data.get("parameterValue") if r.ok else None)
+            f"{category}/{name}": (r.value if r.ok else None)
             for (category, name), r in zip(_PROFILE_PARAMETERS, results[1:], strict=True)
         }
-        fps = int(video.get("fpsNumerator", 0)) / max(1, int(video.get("fpsDenominator", 1)))
+        fps = video.fps_numerator / max(1, video.fps_denominator)
         mode = str(params.get("Output/Mode") or "Simple")
         bitrate: int | None = None
         keyframe: float | None = None
@@ -414,8 +417,8 @@ class GoLiveService:
             elif encoder == "x264" and fps > 0:
                 keyframe, source = X264_DEFAULT_KEYINT_FRAMES / fps, "automatic"
         return ObsOutputFacts(
-            width=int(video.get("outputWidth", 0)),
-            height=int(video.get("outputHeight", 0)),
+            width=video.output_width,
+            height=video.output_height,
             fps=fps,
             mode=mode,
             bitrate_kbps=bitrate,
@@ -521,9 +524,11 @@ class GoLiveService:
                 if not result.ok:
                     raise PreflightFailed(result)
             service = await sink.stream_settings(self.secrets)
-            await self.session.request("SetStreamServiceSettings", service.request_data())
+            await self.session.call(
+                SetStreamServiceSettings(server=service.server, key=service.key, service_type=service.service_type)
+            )
             self._starts_sent += 1
-            await self.session.request("StartStream")
+            await self.session.call(StartStream())
         except Exception as exc:
             if self._pending is pending:
                 self._pending = None
@@ -547,9 +552,9 @@ class GoLiveService:
         if self.session.snapshot.stream.phase is OutputPhase.STOPPED:
             return
         try:
-            await self.session.request("StopStream")
+            await self.session.call(StopStream())
         except ObsRequestError as exc:
-            if exc.code != OUTPUT_NOT_RUNNING:
+            if exc.status is not RequestStatus.OUTPUT_NOT_RUNNING:
                 raise GoLiveError(f"OBS could not stop the stream: {exc.comment or exc}") from exc
         self._message = "Stopping the stream…"
         self._publish()
