@@ -16,7 +16,7 @@ $out = (Resolve-Path $out).Path
 $vpy = Join-Path $venv "Scripts\python.exe"
 if (-not (Test-Path $vpy)) { & $python @pyArgs -m venv $venv; if ($LASTEXITCODE) { throw "venv failed" } }
 & $vpy -m pip install -q --upgrade pip
-Remove-Item -Recurse -Force (Join-Path $root "build\bundle-wheel") -ErrorAction SilentlyContinue
+Remove-Item -Recurse -Force (Join-Path $root "build\bundle-wheel"), (Join-Path $root "build\lib") -ErrorAction SilentlyContinue
 & $vpy -m pip wheel -q --no-deps -w (Join-Path $root "build\bundle-wheel") $root
 if ($LASTEXITCODE) { throw "wheel build failed" }
 $wheel = (Get-ChildItem (Join-Path $root "build\bundle-wheel\studio_console-*.whl")).FullName

@@ -13,7 +13,8 @@ out=${BUNDLE_DIST:-dist/bundle}
 mkdir -p "$out" && out=$(cd "$out" && pwd)
 [ -x "$venv/bin/python" ] || "$PYTHON" -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip
-rm -rf build/bundle-wheel
+# build/lib is setuptools' staging folder: modules deleted since an earlier build would stay in the wheel.
+rm -rf build/bundle-wheel build/lib
 "$venv/bin/python" -m pip wheel -q --no-deps -w build/bundle-wheel .
 wheel=$(ls build/bundle-wheel/studio_console-*.whl)
 "$venv/bin/python" -m pip install -q -c requirements/constraints.txt --force-reinstall "$wheel" -r requirements/bundle.txt

@@ -20,6 +20,7 @@ import pytest
 from tests.helpers.demo_app import demo_ready, start_demo
 
 ROOT = Path(__file__).resolve().parents[2]
+BUILD_LEFTOVERS = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".mypy_cache", ".ruff_cache", "tmp")
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,12 @@ def _clean_env() -> dict[str, str]:
 def wheel_venv(tmp_path_factory: pytest.TempPathFactory) -> WheelVenv:
     base = tmp_path_factory.mktemp("wheel")
     dist = base / "dist"
+    # From a clean copy of the sources: setuptools reuses a checkout's build/lib, and modules deleted
+    # since the last build there would end up in the wheel.
+    source = base / "source"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*BUILD_LEFTOVERS))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(source)],
         check=True,
         timeout=300,
         capture_output=True,
