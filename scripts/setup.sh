@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Sets up Studio Console on Debian/Ubuntu: installs the missing system packages (OBS Studio, FFmpeg,
-# Xvfb, nginx with RTMP, ngircd, Qt's X11 libraries) and the Python environment in .venv.
+# Xvfb, nginx with RTMP, ngircd, Qt's X11 libraries, a colour emoji font) and the Python environment
+# in .venv, with the exact versions of requirements/constraints.txt.
 # Safe to run again: it installs only what is missing.
+# STUDIO_CONSOLE_LATEST=1 installs the newest releases pyproject.toml allows instead (the scheduled
+# "latest" CI job, .ci/run-latest).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +23,7 @@ have_cmd ngircd || need+=(ngircd)
 have_cmd chromium || need+=(chromium)
 for pkg in libxcb-cursor0 libegl1 libgl1 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
            libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libfontconfig1 \
-           libdbus-1-3 fonts-dejavu-core; do
+           libdbus-1-3 fonts-dejavu-core fonts-noto-color-emoji; do
   have_pkg "$pkg" || need+=("$pkg")
 done
 
@@ -28,6 +31,10 @@ PYTHON=${PYTHON:-python3}
 if ! have_cmd "$PYTHON"; then need+=(python3 python3-venv); fi
 if have_cmd "$PYTHON" && ! "$PYTHON" -c 'import ensurepip, venv' >/dev/null 2>&1; then need+=(python3-venv); fi
 
+if [ ${#need[@]} -gt 0 ] && ! have_cmd apt-get; then
+  echo "setup: this is not Debian/Ubuntu; install these (or your distribution's equivalents) yourself: ${need[*]}" >&2
+  need=()
+fi
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing system packages: ${need[*]}"
   SUDO=""
@@ -48,11 +55,19 @@ fi
 # Extras to install: "test" by default; scripts/test.sh adds "tiktok" (TikTokLive, a modified AGPL
 # licence, is an optional extra of the app; the tests map its event objects offline).
 EXTRAS=${STUDIO_CONSOLE_EXTRAS:-test}
-stamp=".venv/.studio-console-installed-${EXTRAS//,/-}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  echo "setup: installing Python packages (extras: $EXTRAS)"
+if [ "${STUDIO_CONSOLE_LATEST:-0}" = 1 ]; then
+  stamp=".venv/.studio-console-latest-${EXTRAS//,/-}"
+  pins=(--upgrade --upgrade-strategy eager)
+  rm -f "$stamp"  # "latest" means now: always ask the index again
+else
+  stamp=".venv/.studio-console-installed-${EXTRAS//,/-}"
+  pins=(-c requirements/constraints.txt)
+fi
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ requirements/constraints.txt -nt "$stamp" ]; then
+  echo "setup: installing Python packages (extras: $EXTRAS; ${pins[*]})"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
+  .venv/bin/python -m pip install -q "${pins[@]}" -e ".[$EXTRAS]"
+  rm -f .venv/.studio-console-installed-* .venv/.studio-console-latest-*
   touch "$stamp"
 fi
 echo "setup: ready"

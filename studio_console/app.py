@@ -13,7 +13,7 @@ import os
 import time
 from typing import Any
 
-from studio_console import APP_NAME
+from studio_console import APP_ID, APP_NAME
 from studio_console.cli import LaunchOptions
 from studio_console.logs import setup_logging
 from studio_console.settings.paths import AppPaths
@@ -81,6 +81,22 @@ async def _run_with_window(core: Any, window: Any, options: LaunchOptions, log_l
     return 0
 
 
+def _set_app_icon(app: Any) -> None:
+    """Window and taskbar icon; on Wayland the desktop entry's name links the window to its icon."""
+    from PySide6.QtGui import QIcon
+
+    from studio_console.assets import ICON_SIZES, MissingResourceError, icon_file
+
+    app.setDesktopFileName(APP_ID)
+    icon = QIcon()
+    try:
+        for size in ICON_SIZES:
+            icon.addFile(str(icon_file(size)))
+    except MissingResourceError as exc:
+        log.warning("%s", exc)
+    app.setWindowIcon(icon)
+
+
 def run(options: LaunchOptions) -> int:
     paths = AppPaths.under(options.config_dir) if options.config_dir else AppPaths.default()
     paths.ensure()
@@ -101,6 +117,7 @@ def run(options: LaunchOptions) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(APP_NAME)
+    _set_app_icon(app)
     app.setQuitOnLastWindowClosed(False)  # the app quits through the shell's close, after shutdown
     from studio_console.qt.single_instance import InstanceRole, SingleInstance, raise_window
 

@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from studio_console.domain.catalog import Catalog
+from studio_console.obs.discovery import current_system, install_hint
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
 from studio_console.services.obs_control.starter_scenes import STARTER_SCENES
 from studio_console.settings.model import ChatSourceConfig
@@ -64,7 +65,7 @@ class ManagedObs:
 
     async def ensure_running(self) -> bool:
         if obs_executable() is None:
-            raise FileNotFoundError("OBS Studio is not installed (Debian/Ubuntu: sudo apt-get install obs-studio)")
+            raise FileNotFoundError(install_hint(current_system()))
         loop = asyncio.get_running_loop()
         if self.process is None or not self.process.running():
             self.config.home.mkdir(parents=True, exist_ok=True)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import configparser
+import json
 import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +18,16 @@ from pathlib import Path
 from typing import Any
 
 from studio_console.obs import tether
+from studio_console.obs.discovery import (
+    DemoIsolation,
+    ObsInstall,
+    Platform,
+    demo_isolation,
+    find_obs,
+    install_hint,
+    needs_virtual_display,
+    xvfb_hint,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +42,10 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-def obs_executable() -> str | None:
-    """Path of the installed ``obs`` binary, or None when OBS Studio is not installed."""
-    return shutil.which("obs")
+def obs_executable(platform: Platform | None = None) -> str | None:
+    """Path of the installed OBS program (``flatpak`` for the Flatpak), or None when OBS Studio is not installed."""
+    install = find_obs(platform)
+    return install.executable if install is not None else None
 
 
 def _port_open(host: str, port: int) -> bool:
@@ -54,7 +67,7 @@ class VirtualDisplay:
     def start(cls, size: str = "1280x720x24") -> VirtualDisplay:
         xvfb = shutil.which("Xvfb")
         if xvfb is None:
-            raise FileNotFoundError("Xvfb is not installed (Debian/Ubuntu: apt-get install xvfb)")
+            raise FileNotFoundError(xvfb_hint())
         read_fd, write_fd = os.pipe()
         dies_with_app, started = _child_dies_with_parent()
         try:
@@ -82,7 +95,10 @@ class VirtualDisplay:
 def _terminate(proc: subprocess.Popen[bytes], grace: float) -> None:
     if proc.poll() is not None:
         return
-    proc.send_signal(signal.SIGTERM)
+    if sys.platform == "win32":
+        proc.terminate()  # TerminateProcess: Windows has no SIGTERM for a windowed program
+    else:
+        proc.send_signal(signal.SIGTERM)  # lets OBS save its scenes and exit cleanly
     try:
         proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:
@@ -103,12 +119,15 @@ class ObsConfig:
     keyframe_seconds: int = 2
 
 
-def write_isolated_config(cfg: ObsConfig) -> None:
-    """Write global.ini and a small-canvas profile under ``cfg.home`` (used as XDG_CONFIG_HOME).
+def write_isolated_config(cfg: ObsConfig, config_root: Path | None = None) -> None:
+    """Write global.ini, obs-websocket's config and a small-canvas profile into OBS's settings folder.
 
-    Existing files are updated, not replaced, so a scene collection OBS saved earlier is kept.
+    ``config_root`` is that folder (the ``obs-studio`` folder OBS reads); by default ``cfg.home/obs-studio``,
+    which is where OBS looks with ``XDG_CONFIG_HOME=cfg.home`` on Linux. Existing files are updated, not
+    replaced, so a scene collection OBS saved earlier is kept. The password goes into these files (readable
+    only by the user), never onto OBS's command line, where other users' ``ps`` could read it.
     """
-    root = cfg.home / "obs-studio"
+    root = config_root or cfg.home / "obs-studio"
     profile_dir = root / "basic" / "profiles" / PROFILE_NAME
     profile_dir.mkdir(parents=True, exist_ok=True)
     # OBS rewrites global.ini (the websocket password) and service.json (the stream key) with the
@@ -139,6 +158,7 @@ def write_isolated_config(cfg: ObsConfig) -> None:
     )
     _write_ini(root / "global.ini", global_ini)
     os.chmod(root / "global.ini", 0o600)  # it holds the websocket password
+    _write_websocket_json(root, cfg)
 
     width, height = cfg.canvas
     basic = _read_ini(profile_dir / "basic.ini")
@@ -167,6 +187,32 @@ def write_isolated_config(cfg: ObsConfig) -> None:
     _set(basic, "Audio", SampleRate="44100", ChannelSetup="Stereo")
     _write_ini(profile_dir / "basic.ini", basic)
     (cfg.home / "recordings").mkdir(exist_ok=True)
+
+
+def _write_websocket_json(root: Path, cfg: ObsConfig) -> None:
+    # obs-websocket 5.5 (OBS 30.2) and newer read their settings from here instead of global.ini.
+    folder = root / "plugin_config" / "obs-websocket"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "config.json"
+    try:
+        current = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    except (OSError, ValueError):
+        current = {}
+    if not isinstance(current, dict):
+        current = {}
+    current.update(
+        server_enabled=True,
+        server_port=cfg.port,
+        auth_required=True,
+        server_password=cfg.password,
+        first_load=False,
+        alerts_enabled=False,
+    )
+    tmp = path.with_suffix(".json.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(current, fh, indent=1)
+    os.replace(tmp, path)
 
 
 def _read_ini(path: Path) -> configparser.RawConfigParser:
@@ -199,10 +245,16 @@ class ObsProcess:
     process: subprocess.Popen[bytes]
     display: VirtualDisplay | None = None
     env: dict[str, str] = field(default_factory=dict)
+    isolation: DemoIsolation | None = None
+    install: ObsInstall | None = None
+
+    @property
+    def config_root(self) -> Path:
+        return self.isolation.config_root if self.isolation is not None else self.config.home / "obs-studio"
 
     @property
     def log_dir(self) -> Path:
-        return self.config.home / "obs-studio" / "logs"
+        return self.config_root / "logs"
 
     def latest_log(self) -> str:
         """Text of OBS's newest log file, for failure reports."""
@@ -242,7 +294,7 @@ class ObsProcess:
         if self.running():
             _terminate(self.process, grace=10.0)
         display, self.display = self.display, None
-        return launch_obs(self.config, display=display)
+        return launch_obs(self.config, display=display, install=self.install)
 
 
 def _child_dies_with_parent() -> tuple[dict[str, Any], Callable[[subprocess.Popen[bytes]], None]]:
@@ -251,17 +303,46 @@ def _child_dies_with_parent() -> tuple[dict[str, Any], Callable[[subprocess.Pope
     return how.popen_kwargs, lambda child: tether.tethered_after_start(how, child)
 
 
-def launch_obs(cfg: ObsConfig, display: VirtualDisplay | None = None, headless: bool | None = None) -> ObsProcess:
-    """Start OBS on ``cfg``; under a new Xvfb when there is no screen (or ``headless`` is True)."""
-    exe = obs_executable()
-    if exe is None:
-        raise FileNotFoundError("OBS Studio is not installed (Debian/Ubuntu: apt-get install obs-studio)")
-    write_isolated_config(cfg)
+def _prepare_portable_copy(isolation: DemoIsolation) -> None:
+    """Windows: copy the installed OBS into the app's folder once (again after an OBS update)."""
+    source, target = isolation.copy_from, isolation.copy_to
+    if source is None or target is None:
+        return
+    exe_source = source / "bin" / "64bit" / "obs64.exe"
+    exe_target = target / "bin" / "64bit" / "obs64.exe"
+    stale = not exe_target.exists() or exe_target.stat().st_mtime < exe_source.stat().st_mtime
+    if stale:
+        log.info("copying OBS from %s to %s for a portable demo instance", source, target)
+        shutil.copytree(source, target, dirs_exist_ok=True, ignore=shutil.ignore_patterns("config"))
+    (target / "portable_mode.txt").touch()
+
+
+def launch_obs(
+    cfg: ObsConfig,
+    display: VirtualDisplay | None = None,
+    headless: bool | None = None,
+    *,
+    install: ObsInstall | None = None,
+    platform: Platform | None = None,
+) -> ObsProcess:
+    """Start OBS on ``cfg`` with its settings kept in ``cfg.home`` the way this platform's OBS allows.
+
+    On Linux it runs under a new Xvfb when there is no screen (or ``headless`` is True); Windows and
+    macOS always have a desktop, where ``--minimize-to-tray`` keeps OBS's window out of the way.
+    """
+    platform = platform or Platform.current()
+    install = install or find_obs(platform)
+    if install is None:
+        raise FileNotFoundError(install_hint(platform.system))
+    isolation = demo_isolation(install, cfg.home)
+    if not isolation.verified:
+        log.warning("demo OBS isolation on this platform is not verified by the project's tests: %s", isolation.note)
+    cfg.home.mkdir(parents=True, exist_ok=True)
+    _prepare_portable_copy(isolation)
+    write_isolated_config(cfg, isolation.config_root)
     env = dict(os.environ)
-    env["XDG_CONFIG_HOME"] = str(cfg.home)
-    if headless is None:
-        headless = not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY")
-    if headless and display is None:
+    env.update(isolation.env)
+    if needs_virtual_display(platform, headless) and display is None:
         display = VirtualDisplay.start()
     if display is not None:
         env["DISPLAY"] = display.display
@@ -272,7 +353,8 @@ def launch_obs(cfg: ObsConfig, display: VirtualDisplay | None = None, headless: 
     for key in ("QT_PLUGIN_PATH", "QT_QPA_PLATFORM_PLUGIN_PATH"):
         env.pop(key, None)
     args = [
-        exe,
+        *isolation.command,
+        *isolation.extra_args,
         "--multi",
         "--minimize-to-tray",
         "--disable-shutdown-check",
@@ -284,21 +366,27 @@ def launch_obs(cfg: ObsConfig, display: VirtualDisplay | None = None, headless: 
         "--websocket_port",
         str(cfg.port),
     ]
+    # Its own process group: a Ctrl+C in the app's terminal must not reach OBS before the app stops it.
+    group: dict[str, object] = (
+        {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+        if platform.system == "windows"
+        else {"start_new_session": True}
+    )
     log_file = open(cfg.home / "obs-stdout.log", "ab")  # noqa: SIM115 - handed to the child
     dies_with_app, started = _child_dies_with_parent()
     try:
-        proc = subprocess.Popen(
+        proc = subprocess.Popen(  # type: ignore[call-overload]  # group holds keyword arguments
             args,
             env=env,
-            cwd=str(cfg.home),
+            cwd=str(isolation.working_dir),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            start_new_session=True,
+            **group,
             **dies_with_app,
         )
         started(proc)
     finally:
         log_file.close()
-    log.info("started OBS (pid %s) on websocket port %s", proc.pid, cfg.port)
-    return ObsProcess(cfg, proc, display, env)
+    log.info("started OBS (%s, pid %s) on websocket port %s", install.source, proc.pid, cfg.port)
+    return ObsProcess(cfg, proc, display, env, isolation, install)

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from studio_console import APP_NAME, __version__
+from studio_console import APP_NAME
 from studio_console.domain.obs_status import ConnectionStatus, OutputPhase
 from studio_console.qt.plain_text import plain_label
 from studio_console.qt.views.log_panel import LogPanel
@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         connection_requested(): the producer wants to set OBS's address and password (OBS > Connection…).
         chat_sources_requested(): the producer wants to set the chat channels (Tools > Chat sources…).
         moderation_requested(): the producer wants to edit blocked words and users.
+        about_requested(): Help > About (versions of the app, Qt, PySide6, OBS, obs-websocket).
+        log_folder_requested(): Help > Open log folder.
     """
 
     reconnect_requested = Signal()
@@ -74,6 +76,8 @@ class MainWindow(QMainWindow):
     connection_requested = Signal()
     chat_sources_requested = Signal()
     moderation_requested = Signal()
+    about_requested = Signal()
+    log_folder_requested = Signal()
 
     DOCKS = ("Scenes", "Products", "Chat", "Output", "Log")
 
@@ -203,9 +207,13 @@ class MainWindow(QMainWindow):
         tools_menu.addAction(self.moderation_action)
 
         help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        self.about_action = QAction(f"&About {APP_NAME}", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.about_requested)
+        help_menu.addAction(self.about_action)
+        self.log_folder_action = QAction("Open &log folder", self)
+        self.log_folder_action.triggered.connect(self.log_folder_requested)
+        help_menu.addAction(self.log_folder_action)
 
     def _build_status_bar(self) -> None:
         self.connection_label = plain_label("OBS not connected")
@@ -282,13 +290,6 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.show()
         return box
-
-    def _about(self) -> None:
-        self.show_notice(
-            f"About {APP_NAME}",
-            f"{APP_NAME} {__version__}\nA control room for live-shopping streams.",
-            QMessageBox.Icon.Information,
-        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.close_requested.emit()

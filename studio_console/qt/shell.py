@@ -82,6 +82,8 @@ class QtShell:
         window.moderation_requested.connect(self.edit_moderation)
         window.shortcuts_edit_requested.connect(self.edit_shortcuts)
         window.card_scenes_requested.connect(self.choose_card_scenes)
+        window.about_requested.connect(self.show_about)
+        window.log_folder_requested.connect(self.open_log_folder)
         window.show_obs_state(core.session.snapshot)
         self._connection_offered = False
         self.obs.obs_changed.connect(self._offer_connection_dialog)
@@ -269,6 +271,24 @@ class QtShell:
         dialog.accepted.connect(accepted)
         dialog.open()
         self._dialogs["card-scenes"] = dialog
+
+    def show_about(self) -> None:
+        from studio_console.assets import icon_file
+        from studio_console.obs.launcher import obs_executable
+        from studio_console.qt.dialogs.about_dialog import AboutDialog, about_info
+
+        info = about_info(self.core.session.snapshot.connection, self.core.paths.log_dir, obs_executable())
+        dialog = AboutDialog(info, icon_file(128), self.window)
+        dialog.log_folder_requested.connect(self.open_log_folder)
+        dialog.open()
+        self._dialogs["about"] = dialog
+
+    def open_log_folder(self) -> None:
+        from studio_console.qt.dialogs.about_dialog import open_folder
+
+        folder = self.core.paths.log_dir
+        if not open_folder(folder):
+            self.window.show_notice("Log folder", f"No file manager opened; the logs are in {folder}")
 
     def open_host_view(self) -> None:
         """The host view, full screen on the screen chosen last time (the last screen at first)."""

@@ -17,6 +17,8 @@ from pathlib import Path
 from PIL import Image, ImageDraw, ImageFont
 from PIL.ImageFont import FreeTypeFont
 
+from studio_console.assets import resources_dir
+
 log = logging.getLogger(__name__)
 
 DEFAULT_FAMILY = "DejaVu Sans"
@@ -59,7 +61,7 @@ def font_dirs() -> list[Path]:
     """Where fonts are looked for, first match wins: the project's own folder, then the system's."""
     home = Path.home()
     dirs = [
-        Path(__file__).resolve().parents[2] / "resources" / "fonts",
+        resources_dir() / "fonts",
         Path("/usr/share/fonts"),
         Path("/usr/local/share/fonts"),
         home / ".local" / "share" / "fonts",

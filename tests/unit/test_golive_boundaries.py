@@ -35,7 +35,7 @@ def test_services_import_no_concrete_sink() -> None:
 
 def test_the_check_sees_a_concrete_import() -> None:
     # The scan above must be able to fail: a file importing the local test server is caught.
-    sample = PACKAGE.parent / "tests" / "unit" / "test_sinks_local_server.py"
+    sample = Path(__file__).with_name("test_sinks_local_server.py")  # beside this file, also for the wheel run
     assert "studio_console.adapters.sinks.local_test_server" in imported_modules(sample)
 
 

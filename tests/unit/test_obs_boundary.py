@@ -11,9 +11,11 @@ import ast
 import re
 from pathlib import Path
 
+import studio_console
 from studio_console.obs.names import EVENT_NAMES, PROTOCOL_NAMES, REQUEST_NAMES
 
-PACKAGE = Path(__file__).resolve().parents[2] / "studio_console"
+# The package as imported (the checkout, or an installed wheel when tests/e2e/test_wheel_install.py runs this).
+PACKAGE = Path(studio_console.__file__).resolve().parent
 OBS_LAYER = PACKAGE / "obs"
 # Words inside longer text (docstrings, messages): a protocol name is one CamelCase word.
 _WORD = re.compile(r"[A-Za-z]+")

@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import ssl
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +24,7 @@ from studio_console.adapters.chat.base import (
 )
 from studio_console.domain.chat import ChatKind, ChatMessage, ChatPlatform
 from studio_console.logs import secrets as secret_registry
+from studio_console.net import ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ class TwitchIrcSource(ReconnectingChatSource):
     async def _run_session(self) -> None:
         opts = self.twitch_options
         token = self._token()
-        context = ssl.create_default_context() if opts.tls else None
+        context = ssl_context() if opts.tls else None
         reader, writer = await asyncio.wait_for(
             asyncio.open_connection(
                 opts.host, opts.port, ssl=context, server_hostname=opts.host if context else None, limit=MAX_LINE_BYTES

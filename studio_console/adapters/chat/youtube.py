@@ -24,6 +24,7 @@ from studio_console.adapters.chat.base import (
 )
 from studio_console.domain.chat import ChatKind, ChatMessage, ChatPlatform
 from studio_console.logs import secrets as secret_registry
+from studio_console.net import ssl_context
 
 log = logging.getLogger(__name__)
 
@@ -327,7 +328,7 @@ class YouTubeChatSource(ReconnectingChatSource):
 def _http_get(url: str, headers: dict[str, str], timeout: float) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with urllib.request.urlopen(request, timeout=timeout, context=ssl_context()) as response:
             return int(response.status), bytes(response.read())
     except urllib.error.HTTPError as exc:
         # Error answers carry the reason (quotaExceeded, ...) in their JSON body.

@@ -26,6 +26,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from studio_console.assets import demo_catalog_file
 from studio_console.domain.catalog import Catalog, Product
 from studio_console.domain.money import PriceError, parse_price
 from studio_console.settings.atomic import corrupt_aside_path, write_text_atomic
@@ -1070,4 +1071,4 @@ class CatalogStore:
 
 def demo_catalog_path() -> Path:
     """The demo catalog shipped in the repository's ``resources/`` folder."""
-    return Path(__file__).resolve().parents[3] / "resources" / "demo_catalog" / "catalog.json"
+    return demo_catalog_file()

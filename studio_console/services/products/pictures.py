@@ -19,6 +19,7 @@ from PIL import Image, UnidentifiedImageError
 
 from studio_console.domain.catalog import Catalog, Product
 from studio_console.kernel.listeners import Listeners
+from studio_console.net import ssl_context
 from studio_console.settings.atomic import write_atomic
 
 log = logging.getLogger(__name__)
@@ -45,8 +46,8 @@ def is_picture_url(reference: str | None) -> bool:
 
 
 def tls_context() -> ssl.SSLContext:
-    """The TLS settings for picture downloads: the platform's default CA store and checks."""
-    return ssl.create_default_context()
+    """The TLS settings for picture downloads: the operating system's trust store (truststore)."""
+    return ssl_context()
 
 
 class PictureError(Exception):

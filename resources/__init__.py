@@ -1,0 +1,1 @@
+"""Data files of Studio Console (demo catalog, icons, desktop entry), installed as studio_console.resources."""
