@@ -12,7 +12,7 @@ from pathlib import Path
 
 from _common import ROOT, emit, summary_ms
 
-from tests.helpers.demo_app import demo_ready, start_demo
+from tests.helpers.installed_app import demo_ready, start_demo
 
 RUNS = 3
 
