@@ -55,6 +55,13 @@ class FakeObsSession:
         self._held: dict[str, asyncio.Event] = {}
         self._failures: dict[str, tuple[int, str]] = {}
         self._item_ids = 0
+        self._event_listeners: list[Callable[[str, JsonDict], None]] = []
+        # Scene collections and profiles: a switch answers, then reports it with OBS's event.
+        self.scene_collections = ["Untitled"]
+        self.current_collection = "Untitled"
+        self.profiles = ["Untitled"]
+        self.current_profile = "Untitled"
+        self.report_switches = True
 
     # -- the ObsSession surface ------------------------------------------------------------------
 
@@ -63,8 +70,13 @@ class FakeObsSession:
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     def subscribe_events(self, listener: Callable[[str, JsonDict], None]) -> Callable[[], None]:
-        """Raw OBS events: the fake sends none on its own."""
-        return lambda: None
+        """Raw OBS events: the fake sends only the collection and profile switch reports (or ``emit``)."""
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener) if listener in self._event_listeners else None
+
+    def emit(self, event_type: str, data: JsonDict) -> None:
+        for listener in list(self._event_listeners):
+            listener(event_type, data)
 
     async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         if not self.snapshot.connection.connected:
@@ -109,6 +121,26 @@ class FakeObsSession:
             return {"sceneItemId": self._item_ids}
         if request_type == "GetSceneItemList":
             return {"sceneItems": []}
+        if request_type == "GetSceneCollectionList":
+            return {"currentSceneCollectionName": self.current_collection, "sceneCollections": self.scene_collections}
+        if request_type == "GetProfileList":
+            return {"currentProfileName": self.current_profile, "profiles": self.profiles}
+        if request_type == "SetCurrentSceneCollection":
+            assert data is not None
+            self.current_collection = data["sceneCollectionName"]
+            if self.report_switches:
+                asyncio.get_running_loop().call_soon(
+                    self.emit, "CurrentSceneCollectionChanged", {"sceneCollectionName": self.current_collection}
+                )
+            return {}
+        if request_type == "SetCurrentProfile":
+            assert data is not None
+            self.current_profile = data["profileName"]
+            if self.report_switches:
+                asyncio.get_running_loop().call_soon(
+                    self.emit, "CurrentProfileChanged", {"profileName": self.current_profile}
+                )
+            return {}
         if request_type == "GetProfileParameter":
             assert data is not None
             value = self.profile.get((data["parameterCategory"], data["parameterName"]))
