@@ -173,7 +173,7 @@ class RecordingPorts:
     async def rebuild_overlay(self, excluded_scenes: tuple[str, ...]) -> None:
         self._record("rebuild_overlay", (excluded_scenes, self.obs.current_collection))
 
-    async def load_products(self, catalog: Catalog, queue: tuple[str, ...]) -> None:
+    async def load_products(self, preset_name: str, catalog: Catalog, queue: tuple[str, ...]) -> None:
         self._record("load_products", ([p.sku for p in catalog.products], queue))
 
     async def apply_brand(self, brand: PresetBrand) -> None:
