@@ -62,7 +62,11 @@ from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
 from studio_console.services.remote.preset_endpoints import PresetApi
+from studio_console.services.remote.rundown_endpoints import RundownApi
 from studio_console.services.remote.show_endpoints import ShowApi
+from studio_console.services.rundown.desk import RundownDesk
+from studio_console.services.rundown.service import RundownService
+from studio_console.services.rundown.stage import ShowStage
 from studio_console.services.show_log.recorder import ShowRecorder
 from studio_console.services.show_log.service import ShowLog
 from studio_console.services.show_log.store import SHOW_LOG_FILE, ShowStoreError, SqliteShowStore
@@ -210,12 +214,14 @@ class StudioCore:
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
+        self.rundown: RundownDesk | None = None
         self.pictures: ProductPictures | None = None
         self.show_log: ShowLog | None = None
         self.preset_store = PresetStore(paths.data_dir)
         self.obs_collections = SceneCollections(self.session, after_switch=self.session.resync)
         self.presets: PresetSwitcher | None = None
         self.preset_ports: StudioPresetPorts | None = None
+        self._logged_cue: str | None = None
         self._show_log_failing = False
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
@@ -356,6 +362,16 @@ class StudioCore:
             self._notice(Problem("Chat", problem, transient=True))
         return hub
 
+    def build_rundown(self, show: ProductShow) -> RundownDesk:
+        """The run of show: each cue's scene and card go to OBS through the product show in one batch."""
+        service = RundownService(ShowStage(show, lambda: self.session.snapshot.scenes))
+        return RundownDesk(
+            service,
+            lambda: show.catalog,
+            lambda: show.state.queue,
+            currency=lambda: self.settings.effective.products.currency,
+        )
+
     async def build_show_log(self, show: ProductShow) -> ShowLog | None:
         """The show record in the data folder; a show a crash left open is offered for resuming."""
         path = self.paths.data_dir / SHOW_LOG_FILE
@@ -365,7 +381,10 @@ class StudioCore:
             self._notice(Problem("Show log is off", str(exc), Severity.ERROR))
             return None
         recorder = ShowRecorder(store, show=show, chat=self.chat, obs=self.session, output=self.golive)
-        show_log = ShowLog(store, recorder, show)
+        show_log = ShowLog(store, recorder, show, cue_restorer=self._restore_cue)
+        if self.rundown is not None:
+            # Planned vs actual per cue: the live cue is logged as it starts and ends.
+            self._unsubscribe.append(self.rundown.service.subscribe(lambda _state: self._log_cue(recorder)))
         store.on_problem = show_log.store_problem  # from the writer thread; posted to the loop
         self._unsubscribe.append(show_log.subscribe(self._on_show_log))
         if self.golive is not None:
@@ -382,6 +401,30 @@ class StudioCore:
                 )
             )
         return show_log
+
+    def _log_cue(self, recorder: ShowRecorder) -> None:
+        assert self.rundown is not None
+        service = self.rundown.service
+        index = service.current_index
+        cue = service.state.rundown.cues[index] if index is not None else None
+        live = cue.id if cue is not None else None
+        if live == self._logged_cue:
+            return
+        if self._logged_cue is not None:
+            recorder.cue_ended(self._logged_cue)
+        if cue is not None:
+            recorder.cue_started(cue.id, cue.title, cue.duration_s)
+        self._logged_cue = live
+
+    def _restore_cue(self, cue_id: str, elapsed_s: float) -> None:
+        """Resume after a crash: the cue that was live goes live again (its timer starts anew)."""
+        if self.rundown is None:
+            return
+        cues = self.rundown.service.state.rundown.cues
+        index = next((i for i, cue in enumerate(cues) if cue.id == cue_id), None)
+        if index is not None:
+            log.info("resuming cue %r, %.0f s after it started", cues[index].title, elapsed_s)
+            self.tasks.spawn(self.rundown.service.go(index), "resume-cue")
 
     def _on_show_log(self, status: ShowLogStatus) -> None:
         # A failing write is said once (the Shows panel keeps the sentence up to date); so is its end.
@@ -415,6 +458,9 @@ class StudioCore:
             desk = self.products
             self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)
             self.remote.add_state_section("products", lambda: self.products_state().model_dump(mode="json"))
+        if self.rundown is not None:
+            rundown_api = RundownApi(self.remote_server, self.rundown)
+            self.remote.add_state_section("rundown", rundown_api.state)
         if self.chat is not None:
             chat_api = ChatApi(self.remote_server, self.chat)
             self.remote.add_state_section("chat", lambda: {**chat_api.state(), **self.chat_on_air_state()})
@@ -552,6 +598,9 @@ class StudioCore:
     def save_window_layout(self, geometry_b64: str, dock_state_b64: str) -> None:
         self.settings.update("window", geometry_b64=geometry_b64, dock_state_b64=dock_state_b64)
 
+    def save_host_view_screen(self, screen_name: str) -> None:
+        self.settings.update("window", host_view_screen=screen_name)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -571,6 +620,7 @@ class StudioCore:
             lambda problem: self.report(Problem("Product picture", problem.message, transient=True))
         )
         self.chat = self.build_chat(desk.show)
+        self.rundown = self.build_rundown(desk.show)
         self.chat_on_air = ChatOnAir(
             desk.overlay,
             self.renderers().chat,
@@ -687,6 +737,8 @@ class StudioCore:
             await self.chat.stop()
         if self.placement is not None:
             self.placement.close()
+        if self.rundown is not None:
+            await self.rundown.service.close()
         if self.pictures is not None:
             await self.pictures.close()
         if self.products is not None:

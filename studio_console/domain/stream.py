@@ -154,10 +154,12 @@ class Thumbnail(_Frozen):
 
 
 class DestinationInfo(_Frozen):
-    """A destination as the picker shows it."""
+    """A configured destination instance as the picker shows it (``sink_id`` is the instance id)."""
 
     sink_id: str
     display_name: str
+    # The sink type it is an instance of ("youtube_live"); several instances may share one.
+    sink_type: str = ""
     kind: DestinationKind
     is_real_audience: bool
     available: bool = True
@@ -167,6 +169,15 @@ class DestinationInfo(_Frozen):
     server_editable: bool = False
     needs_key: bool = False
     key_set: bool = False
+
+
+class SinkTypeInfo(_Frozen):
+    """A kind of destination that can be added (a sink plugin found through its entry point)."""
+
+    sink_type: str
+    display_name: str
+    available: bool = True
+    unavailable_reason: str | None = None
 
 
 class GoLiveConfirmation(_Frozen):
@@ -186,6 +197,8 @@ class OutputStatus(_Frozen):
     message: str = "Not streaming"
     selected: str | None = None
     destinations: tuple[DestinationInfo, ...] = ()
+    # Kinds of destination the operator can add.
+    sink_types: tuple[SinkTypeInfo, ...] = ()
     # The destination of the running stream (None when stopped or started outside the app).
     active_sink: str | None = None
     active_destination: str | None = None

@@ -1,28 +1,36 @@
 """OBS scene collections and profiles: list them, and switch only once OBS reports the switch done.
 
 Requests sent while a collection switch is in progress are undefined behaviour in obs-websocket (they
-can crash OBS), so ``switch_collection`` returns only after ``CurrentSceneCollectionChanged`` names the
-new collection; nothing else should be sent to OBS until it returns.
+can crash OBS), so a switch returns only after ``CurrentSceneCollectionChanged`` names the new
+collection; nothing else should be sent to OBS until it returns.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from studio_console.obs.client import JsonDict
 from studio_console.obs.errors import ObsError
+from studio_console.obs.events import CurrentProfileChanged, CurrentSceneCollectionChanged, ObsEvent
+from studio_console.obs.requests import (
+    Command,
+    CreateSceneCollection,
+    GetProfileList,
+    GetSceneCollectionList,
+    NamedList,
+    Request,
+    SetCurrentProfile,
+    SetCurrentSceneCollection,
+)
 
-EventListener = Callable[[str, JsonDict], None]
+R = TypeVar("R")
 
 
 class CollectionSession(Protocol):
-    def subscribe_events(self, listener: EventListener) -> Callable[[], None]: ...
+    def subscribe_obs_events(self, listener: Callable[[ObsEvent], None]) -> Callable[[], None]: ...
 
-    async def request(
-        self, request_type: str, data: JsonDict | None = None, timeout: float | None = None
-    ) -> JsonDict: ...
+    async def call(self, request: Request[R], *, timeout: float | None = None) -> R: ...
 
 
 class SwitchTimeout(ObsError):
@@ -41,34 +49,28 @@ class SceneCollections:
     ) -> None:
         self.session = session
         self.timeout_s = timeout_s
-        # Re-reads what the app mirrors from OBS (scenes differ in the new collection).
+        # Re-reads what the app mirrors from OBS (the new collection has other scenes).
         self.after_switch = after_switch
 
-    async def collections(self) -> tuple[str, list[str]]:
-        """(current collection, every collection)."""
-        answer = await self.session.request("GetSceneCollectionList")
-        return str(answer.get("currentSceneCollectionName") or ""), [
-            str(n) for n in answer.get("sceneCollections") or []
-        ]
+    async def collections(self) -> NamedList:
+        return await self.session.call(GetSceneCollectionList())
 
-    async def profiles(self) -> tuple[str, list[str]]:
-        """(current profile, every profile)."""
-        answer = await self.session.request("GetProfileList")
-        return str(answer.get("currentProfileName") or ""), [str(n) for n in answer.get("profiles") or []]
+    async def profiles(self) -> NamedList:
+        return await self.session.call(GetProfileList())
 
     async def switch_collection(self, name: str) -> bool:
-        """Make ``name`` the current collection; False when it already was. Waits for OBS's event."""
+        """Make ``name`` the current collection; False when it already was. Waits for OBS's report."""
         current, names = await self.collections()
         if current == name:
             return False
         if name not in names:
             raise ObsError(f"OBS has no scene collection named {name!r}")
-        await self._request_and_wait("SetCurrentSceneCollection", {"sceneCollectionName": name}, name)
+        await self._send_and_wait(SetCurrentSceneCollection(name), CurrentSceneCollectionChanged(name))
         return True
 
     async def create_collection(self, name: str) -> None:
-        """A new empty collection (OBS switches to it); waits for OBS's event like a switch."""
-        await self._request_and_wait("CreateSceneCollection", {"sceneCollectionName": name}, name)
+        """A new empty collection (OBS switches to it); waits for OBS's report like a switch."""
+        await self._send_and_wait(CreateSceneCollection(name), CurrentSceneCollectionChanged(name))
 
     async def switch_profile(self, name: str) -> bool:
         current, names = await self.profiles()
@@ -76,28 +78,24 @@ class SceneCollections:
             return False
         if name not in names:
             raise ObsError(f"OBS has no profile named {name!r}")
-        await self._request_and_wait("SetCurrentProfile", {"profileName": name}, name, event="CurrentProfileChanged")
+        await self._send_and_wait(SetCurrentProfile(name), CurrentProfileChanged(name))
         return True
 
-    async def _request_and_wait(
-        self, request_type: str, data: JsonDict, name: str, *, event: str = "CurrentSceneCollectionChanged"
-    ) -> None:
-        loop = asyncio.get_running_loop()
-        reported: asyncio.Future[None] = loop.create_future()
-        field = "sceneCollectionName" if event == "CurrentSceneCollectionChanged" else "profileName"
+    async def _send_and_wait(self, request: Command, report: ObsEvent) -> None:
+        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
-        def on_event(event_type: str, payload: JsonDict) -> None:
-            # Events arrive on the loop (the session posts them); subscribe before sending so none is missed.
-            if event_type == event and payload.get(field) == name and not reported.done():
+        def on_event(event: ObsEvent) -> None:
+            # Subscribed before sending, so a report that overtakes the answer is not missed.
+            if event == report and not reported.done():
                 reported.set_result(None)
 
-        unsubscribe = self.session.subscribe_events(on_event)
+        unsubscribe = self.session.subscribe_obs_events(on_event)
         try:
-            await self.session.request(request_type, data, timeout=self.timeout_s)
+            await self.session.call(request, timeout=self.timeout_s)
             try:
                 await asyncio.wait_for(reported, self.timeout_s)
             except TimeoutError as exc:
-                raise SwitchTimeout(f"OBS did not report switching to {name!r} within {self.timeout_s:g} s") from exc
+                raise SwitchTimeout(f"OBS did not report the switch to {report} within {self.timeout_s:g} s") from exc
         finally:
             unsubscribe()
         if self.after_switch is not None:

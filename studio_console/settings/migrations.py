@@ -31,7 +31,34 @@ def _v2_to_v3(raw: RawSettings) -> RawSettings:
     return raw
 
 
-MIGRATIONS: dict[int, Callable[[RawSettings], RawSettings]] = {1: _v1_to_v2, 2: _v2_to_v3}
+# Schemas 2 and 3 listed every built-in sink once, in this order, with options keyed by sink type.
+_V3_SINKS = ("local_test_server", "tiktok_live", "youtube_live", "twitch", "custom_rtmp")
+
+
+def _v3_to_v4(raw: RawSettings) -> RawSettings:
+    # v2/v3: {"output": {"destination": id, "sinks": {sink_type: options}}}, one instance per sink type.
+    # v4: {"output": {"destination": id, "destinations": [{id, sink_type, display_name, options}]}}.
+    # Ids stay the sink types, so stored stream keys (stream-key:<id>) and the selection still match.
+    output = raw.get("output")
+    output = dict(output) if isinstance(output, dict) else {}
+    sinks = output.pop("sinks", None)
+    sinks = sinks if isinstance(sinks, dict) else {}
+    ids = list(_V3_SINKS) + [str(sink_id) for sink_id in sinks if sink_id not in _V3_SINKS]
+    selected = output.get("destination")
+    if isinstance(selected, str) and selected and selected not in ids:
+        ids.append(selected)  # a plugin sink that was selected without options of its own
+    destinations = []
+    for sink_id in ids:
+        options = sinks.get(sink_id)
+        destinations.append(
+            {"id": sink_id, "sink_type": sink_id, "options": dict(options) if isinstance(options, dict) else {}}
+        )
+    output.setdefault("destinations", destinations)
+    raw["output"] = output
+    return raw
+
+
+MIGRATIONS: dict[int, Callable[[RawSettings], RawSettings]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 class MigrationError(ValueError):

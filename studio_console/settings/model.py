@@ -6,14 +6,14 @@ import logging
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from studio_console.domain.chat import ChatRules
 from studio_console.domain.money import normalise_locale, system_locale
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 
@@ -37,6 +37,8 @@ class RemoteControlSettings(_Section):
 class WindowSettings(_Section):
     geometry_b64: str = ""
     dock_state_b64: str = ""
+    # The screen the host view goes full screen on (Qt's screen name); empty: the last screen.
+    host_view_screen: str = ""
 
 
 # Option names that would hold a secret: such values belong in the keyring, never in this file.
@@ -51,17 +53,72 @@ def drop_secret_options(owner: str, options: dict[str, Any]) -> dict[str, Any]:
     return kept
 
 
-class OutputSettings(_Section):
-    """Stream destinations: which one is selected and each sink's options. Stream keys live in the keyring."""
+# The destinations a new installation lists: one of each built-in sink type, the local test server first.
+DEFAULT_DESTINATION_TYPES = ("local_test_server", "tiktok_live", "youtube_live", "twitch", "custom_rtmp")
+DESTINATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
-    destination: str = "local_test_server"
-    # Options per sink id, validated by that sink's options model when the sink is built.
-    sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("sinks")
+class DestinationConfig(_Section):
+    """One configured stream destination: an instance of a sink type with its own name and options.
+
+    Its stream key lives in the keyring under ``stream_key_name(id)``, never here.
+    """
+
+    id: str = Field(pattern=DESTINATION_ID_PATTERN)
+    sink_type: str = Field(min_length=1)
+    # Empty: the sink type's own name (a custom server's label, "YouTube Live"...).
+    display_name: str = Field(default="", max_length=80)
+    # Validated by the sink type's options model when the sink is built.
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options")
     @classmethod
-    def _no_secrets(cls, sinks: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        return {sink_id: drop_secret_options(f"sink {sink_id!r}", options) for sink_id, options in sinks.items()}
+    def _no_secrets(cls, options: dict[str, Any]) -> dict[str, Any]:
+        return drop_secret_options("a stream destination", options)
+
+
+def default_destinations() -> list[DestinationConfig]:
+    return [DestinationConfig(id=kind, sink_type=kind) for kind in DEFAULT_DESTINATION_TYPES]
+
+
+class OutputSettings(_Section):
+    """Stream destinations: the configured instances and which one is selected. Stream keys live in the keyring."""
+
+    # Id of the selected destination instance.
+    destination: str = "local_test_server"
+    destinations: list[DestinationConfig] = Field(default_factory=default_destinations)
+
+    @field_validator("destinations", mode="before")
+    @classmethod
+    def _keep_good_destinations(cls, raw: Any) -> Any:
+        """A broken or duplicate entry is left out (and logged, naming it); the good ones are kept."""
+        if not isinstance(raw, list):
+            return raw
+        kept: list[Any] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(raw):
+            try:
+                config = entry if isinstance(entry, DestinationConfig) else DestinationConfig.model_validate(entry)
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(part) for part in err['loc']) or '(entry)'}: {err['msg']}" for err in exc.errors()
+                )
+                log.error("settings: output.destinations.%d is left out: %s", index, problems)
+                continue
+            if config.id in seen:
+                log.error("settings: output.destinations.%d is left out: the id %r is used twice", index, config.id)
+                continue
+            seen.add(config.id)
+            kept.append(config)
+        return kept
+
+    def instance(self, destination_id: str) -> DestinationConfig | None:
+        return next((d for d in self.destinations if d.id == destination_id), None)
+
+    @property
+    def sinks(self) -> dict[str, DestinationConfig]:
+        """The configured destinations by id (read-only; the name callers of schema 2 used)."""
+        return {d.id: d for d in self.destinations}
 
 
 class ProductSettings(_Section):

@@ -11,12 +11,12 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage
 
-from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.domain.card import CardLayout, card_rect
 from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import Thumbnail
 from studio_console.obs.session import ObsSession
 from studio_console.render.card_renderer import CardRenderer
+from studio_console.services.golive.destinations import Destinations
 from studio_console.services.golive.service import GoLiveService
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json
@@ -62,7 +62,8 @@ def test_received_stream_shows_the_pinned_card(
         session.start()
         await until(lambda: session.snapshot.connection.connected, what="connection")
         settings = Settings()
-        golive = GoLiveService(session, SecretStore.open(tmp_path), load_sinks().sinks, settings.output)
+        secrets = SecretStore.open(tmp_path)
+        golive = GoLiveService(session, secrets, Destinations.open(settings.output, secrets))
         overlay = OverlayService(session, tmp_path)
         show = ProductShow(overlay, CardRenderer(), import_json(demo_catalog_path()).catalog)
         golive.subscribe_thumbnails(lambda t: thumbnails.append((time.monotonic(), t)))

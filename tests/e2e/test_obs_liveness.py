@@ -13,6 +13,7 @@ import pytest
 
 from studio_console.domain.obs_state import ConnectionStatus
 from studio_console.obs.errors import ObsConnectionLost, ObsTimeout
+from studio_console.obs.requests import GetSceneList, GetVersion
 from studio_console.obs.session import ObsSession
 from tests.helpers.servers import RunningObs
 
@@ -48,7 +49,7 @@ def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: Runnin
                 # kill() returns before every thread of OBS has stopped: a request sent at once may still
                 # be answered. Send it once the kernel reports the whole process stopped.
                 await wait_for(lambda: process_state(pid) == "T", "OBS stopped by SIGSTOP")
-                pending = asyncio.ensure_future(session.request("GetSceneList", timeout=60))
+                pending = asyncio.ensure_future(session.call(GetSceneList(), timeout=60))
                 await wait_for(
                     lambda: session.snapshot.connection.status is ConnectionStatus.NOT_ANSWERING,
                     "the not-answering state",
@@ -66,7 +67,7 @@ def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: Runnin
             resumed_at = time.monotonic()
             await wait_for(lambda: session.snapshot.connection.connected, "the reconnection")
             figures["reconnected_after_resume_s"] = time.monotonic() - resumed_at
-            assert (await session.request("GetVersion"))["obsWebSocketVersion"].startswith("5.")
+            assert (await session.call(GetVersion())).websocket_version.startswith("5.")
         finally:
             await session.stop()
 

@@ -80,8 +80,6 @@ PRESET_B = Preset(
     creator="Ben",
     brand=PresetBrand(theme=Theme(panel=hex_colour(PANEL_B)), card_layout=CardLayout.LOWER_THIRD),
     queue=("B-MUG",),
-    destinations=(PresetDestination(sink_id="custom_rtmp"),),
-    selected_destination="custom_rtmp",
     chat_sources=(
         PresetChatSource(
             kind="twitch", options={"source_id": "twitch-ben", "channel": "ben", "host": "127.0.0.1", "port": 9}
@@ -154,9 +152,6 @@ def test_switching_presets_through_the_api_changes_obs_card_destination_and_chat
     options = LaunchOptions(obs_port=own_obs.port, remote_port=0, config_dir=studio_root, headless=True)
     core = StudioCore(options, paths, store, store.load().settings, secrets=secrets)
     core.preset_store.save(PRESET_A, Catalog(products=(product("A-TEE", "Anna's Linen Tee"),)))
-    core.preset_store.save(PRESET_B, Catalog(products=(product("B-MUG", "Ben's Smart Mug"),)))
-    core.preset_store.set_day_order([PRESET_A.name, PRESET_B.name])
-    secrets.set(preset_stream_key_name(PRESET_B.name, "custom_rtmp"), B_KEY)
     feed = ScreenshotFeed(core.session, lambda *_: None, width=640)
 
     def api(method: str, path: str, body: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
@@ -194,7 +189,15 @@ def test_switching_presets_through_the_api_changes_obs_card_destination_and_chat
         try:
             await until(lambda: core.session.snapshot.connection.connected, "OBS connection")
             assert core.golive is not None and core.chat is not None and core.products is not None
-            await core.golive.set_server_url("custom_rtmp", nginx_rtmp.url)
+            # Destinations are instances: Ben's nginx-rtmp is one the studio added (id chosen by go-live).
+            rtmp_id = core.golive.add_destination("custom_rtmp", "Ben's RTMP")
+            await core.golive.set_server_url(rtmp_id, nginx_rtmp.url)
+            preset_b = PRESET_B.model_copy(
+                update={"destinations": (PresetDestination(sink_id=rtmp_id),), "selected_destination": rtmp_id}
+            )
+            core.preset_store.save(preset_b, Catalog(products=(product("B-MUG", "Ben's Smart Mug"),)))
+            core.preset_store.set_day_order([PRESET_A.name, PRESET_B.name])
+            secrets.set(preset_stream_key_name(PRESET_B.name, rtmp_id), B_KEY)
 
             status, body = await asyncio.to_thread(api, "POST", "/api/v1/preset", {"name": PRESET_A.name})
             assert status == 200, body
@@ -206,7 +209,7 @@ def test_switching_presets_through_the_api_changes_obs_card_destination_and_chat
             assert status == 200, body
             assert body["preset"]["ok"] is True
             assert current_collection(own_obs) == "Show B"
-            assert core.golive.status.selected == "custom_rtmp"
+            assert core.golive.status.selected == rtmp_id
             assert "twitch-ben" in core.chat.sources and "twitch-anna" not in core.chat.sources
             assert [c.options["channel"] for c in core.settings.saved.chat.sources] == ["ben"]
             assert core.chat.rules.blocked_words == ("scam",)

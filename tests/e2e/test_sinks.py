@@ -8,23 +8,26 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from obswebsocket import requests
 
-from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
 from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import LocalServerState, OutputStatus, Thumbnail
 from studio_console.logs import setup_logging
+from studio_console.obs.requests import Request
 from studio_console.obs.session import ObsSession
+from studio_console.services.golive.destinations import Destinations
 from studio_console.services.golive.service import GoLiveService
-from studio_console.settings.model import Settings
+from studio_console.settings.model import OutputSettings, Settings
 from studio_console.settings.secrets import SecretStore
 from studio_console.settings.store import SettingsStore
 from tests.helpers.pictures import close_to, pixel_at
 from tests.helpers.servers import NginxRtmp, RunningObs
+
+R = TypeVar("R")
 
 COLOUR_SCENE = "Sink colour"
 COLOUR_INPUT = "Sink colour fill"
@@ -47,9 +50,9 @@ class CountingSession:
     def snapshot(self) -> Any:
         return self._session.snapshot
 
-    async def request(self, request_type: str, data: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
-        self.sent.append(request_type)
-        return await self._session.request(request_type, data, timeout)
+    async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
+        self.sent.append(request.request_type)
+        return await self._session.call(request, timeout=timeout)
 
 
 async def until(condition: Callable[[], bool]) -> None:
@@ -90,11 +93,17 @@ def colour_scene(obs: RunningObs) -> Iterator[None]:
 async def studio(
     obs: RunningObs, settings: Settings, secrets: SecretStore, on_saved: Callable[[], None] | None = None
 ) -> AsyncIterator[tuple[GoLiveService, CountingSession]]:
-    """The app's output side as the composition root builds it: session, sinks, go-live service."""
+    """The app's output side as the composition root builds it: session, destinations, go-live service."""
     session = ObsSession("127.0.0.1", obs.port, obs.password)
     counting = CountingSession(session)
-    loaded = load_sinks(settings.output.sinks)
-    service = GoLiveService(counting, secrets, loaded.sinks, settings.output, on_settings_changed=on_saved)
+
+    def save(output: OutputSettings) -> None:
+        settings.output = output
+        if on_saved is not None:
+            on_saved()
+
+    destinations = Destinations.open(settings.output, secrets, save=save)
+    service = GoLiveService(counting, secrets, destinations)
     session.start()
     try:
         await until(lambda: session.snapshot.connection.connected)
@@ -198,6 +207,45 @@ def test_nginx_rtmp_receives_the_stream_and_keys_stay_secret(
     assert raw and not [line for line in raw if key in line]
     log_text = log_file.read_text()
     assert "asked OBS to start streaming" in log_text and key not in log_text
+
+
+def test_a_second_custom_server_of_its_own_streams_to_nginx_with_its_own_key(
+    own_obs: RunningObs, nginx_rtmp: NginxRtmp, tmp_path: Path
+) -> None:
+    """Two custom RTMP destinations: the second one, with its own URL and key, is the one OBS streams to."""
+    key = "second-instance-Key-42"
+    settings = Settings()
+    store = SettingsStore(tmp_path / "settings.json")
+    stat_xml = ""
+
+    async def main() -> str:
+        nonlocal stat_xml
+        secrets = SecretStore.open(tmp_path / "config")
+        async with studio(own_obs, settings, secrets, lambda: store.save(settings)) as (service, counting):
+            await service.set_server_url("custom_rtmp", "rtmp://127.0.0.1:9/unused")
+            service.set_stream_key("custom_rtmp", "first-instance-key")
+            second = service.add_destination("custom_rtmp", "Studio nginx B")
+            await service.set_server_url(second, nginx_rtmp.url)
+            service.set_stream_key(second, key)
+            service.select(second)
+            await service.start(service.request_confirmation().token)
+            await until(lambda: service.status.phase is OutputPhase.LIVE)
+            await until(lambda: "<width>640</width>" in nginx_rtmp.stat_xml())
+            stat_xml = nginx_rtmp.stat_xml()
+            assert service.status.active_sink == second
+            assert service.status.active_destination == "Studio nginx B"
+            assert counting.sent.count("StartStream") == 1
+            return second
+
+    second = asyncio.run(main())
+    stream = re.search(r"<stream>.*?</stream>", stat_xml, re.S)
+    assert stream is not None, stat_xml + nginx_rtmp.error_log()
+    assert f"<name>{key}</name>" in stream.group(0) and "first-instance-key" not in stat_xml
+    reloaded = store.load().settings.output
+    instance = reloaded.instance(second)
+    assert reloaded.destination == second and instance is not None
+    assert (instance.display_name, instance.options["server_url"]) == ("Studio nginx B", nginx_rtmp.url)
+    assert key not in store.path.read_text()
 
 
 def test_sink_server_dies_mid_stream_then_comes_back_without_a_second_start(

@@ -21,6 +21,7 @@ from studio_console.domain.stream import (
     PreflightCheck,
     PreflightResult,
     ReceivedStreamInfo,
+    SinkTypeInfo,
     Thumbnail,
 )
 from studio_console.qt.views.output_panel import OutputPanel, format_duration
@@ -269,3 +270,74 @@ def test_confirmation_without_blocking_emits_the_token_on_yes_only(qtbot: QtBot)
     with qtbot.assertNotEmitted(panel.go_live_confirmed):
         box.button(QMessageBox.StandardButton.Cancel).click()
         qtbot.wait(50)
+
+
+SECOND_TIKTOK = DestinationInfo(
+    sink_id="tiktok_live-2",
+    display_name="TikTok <b>shop</b> account",
+    sink_type="tiktok_live",
+    kind=DestinationKind.TIKTOK,
+    is_real_audience=True,
+    server_editable=True,
+    needs_key=True,
+    key_set=True,
+)
+KINDS = (
+    SinkTypeInfo(sink_type="local_test_server", display_name="Local test server (this PC)"),
+    SinkTypeInfo(sink_type="tiktok_live", display_name="TikTok LIVE"),
+    SinkTypeInfo(sink_type="acme", display_name="acme", available=False, unavailable_reason="ImportError"),
+)
+
+
+def test_instances_of_one_kind_are_listed_and_added_renamed_removed_by_id(qtbot: QtBot) -> None:
+    panel = make_panel(qtbot)
+    status = OutputStatus(destinations=(*DESTINATIONS, SECOND_TIKTOK), sink_types=KINDS, selected="tiktok_live-2")
+    panel.show_status(status)
+    combo = panel.destination_combo
+    assert combo.currentData() == "tiktok_live-2"
+    assert combo.itemText(combo.currentIndex()) == "● TikTok <b>shop</b> account — real audience"
+    assert panel.name_edit.text() == "TikTok <b>shop</b> account"  # a line edit: plain text
+    assert panel.go_live_button.text() == "Go live on TikTok <b>shop</b> account"
+
+    actions = panel.add_menu.actions()
+    assert [a.text() for a in actions] == ["Local test server (this PC)", "TikTok LIVE", "acme (unavailable)"]
+    assert [a.isEnabled() for a in actions] == [True, True, False]
+    with qtbot.waitSignal(panel.destination_add_requested) as blocker:
+        actions[1].trigger()
+    assert blocker.args == ["tiktok_live"]
+
+    panel.name_edit.setText("  TikTok backup  ")
+    with qtbot.waitSignal(panel.destination_rename_requested) as blocker:
+        qtbot.mouseClick(panel.rename_button, Qt.MouseButton.LeftButton)
+    assert blocker.args == ["tiktok_live-2", "TikTok backup"]
+
+    panel._remove_clicked()
+    box = panel._remove_box
+    assert box is not None and box.textFormat() is Qt.TextFormat.PlainText
+    assert box.text() == "Remove TikTok <b>shop</b> account and its stored stream key?"
+    assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+    with qtbot.assertNotEmitted(panel.destination_remove_requested):
+        box.button(QMessageBox.StandardButton.Cancel).click()
+        qtbot.wait(50)
+    qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
+    box = panel._remove_box
+    assert box is not None
+    with qtbot.waitSignal(panel.destination_remove_requested) as blocker:
+        next(b for b in box.buttons() if b.objectName() == "confirmRemove").click()
+    assert blocker.args == ["tiktok_live-2"]
+
+
+def test_the_destination_in_use_cannot_be_renamed_or_removed_and_the_last_one_stays(qtbot: QtBot) -> None:
+    panel = make_panel(qtbot)
+    live = OutputStatus(
+        phase=OutputPhase.LIVE,
+        destinations=DESTINATIONS,
+        sink_types=KINDS,
+        selected="tiktok_live",
+        active_sink="tiktok_live",
+    )
+    panel.show_status(live)
+    assert not panel.remove_button.isEnabled() and not panel.rename_button.isEnabled()
+    assert panel.add_button.isEnabled()
+    panel.show_status(OutputStatus(destinations=DESTINATIONS[:1], sink_types=KINDS, selected="local_test_server"))
+    assert not panel.remove_button.isEnabled() and panel.rename_button.isEnabled()

@@ -33,14 +33,16 @@ class DictSecrets:
 
 
 class FakeRehearsalSink(SinkBase):
-    """Stands in for the local test server: no audience, no key, health figures set by the test."""
+    """Stands in for the local test server (a LocalReceiver): no audience, no key, figures set by the test."""
 
     sink_type_id = "local_test_server"
     default_display_name = "Local test server (fake)"
     destination_kind = DestinationKind.LOCAL_TEST
 
-    def __init__(self, options: SinkOptions | None = None, *, sink_id: str | None = None) -> None:
-        super().__init__(options, sink_id=sink_id)
+    def __init__(
+        self, options: SinkOptions | None = None, *, sink_id: str | None = None, display_name: str | None = None
+    ) -> None:
+        super().__init__(options, sink_id=sink_id, display_name=display_name)
         self.prepared = 0
         self.closed = 0
         self._health = LocalServerStatus()
@@ -78,6 +80,9 @@ class FakeRehearsalSink(SinkBase):
 
     def health(self) -> LocalServerStatus | None:
         return self._health
+
+    def received(self) -> ReceivedStreamInfo | None:
+        return self._health.info
 
     def receive(self, info: ReceivedStreamInfo) -> None:
         """The test says what the 'server' received (as the real one reports after a rehearsal)."""

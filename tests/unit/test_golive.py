@@ -368,7 +368,8 @@ def test_keys_go_to_the_secret_store_and_options_to_the_settings() -> None:
 
     asyncio.run(main())
     assert rig.secrets.values[stream_key_name("custom_rtmp")] == "nginx-stream-key"
-    assert rig.settings.sinks["custom_rtmp"]["server_url"] == "rtmp://10.0.0.5:1935/live"
+    custom = rig.settings.instance("custom_rtmp")
+    assert custom is not None and custom.options["server_url"] == "rtmp://10.0.0.5:1935/live"
     assert "nginx-stream-key" not in rig.settings.model_dump_json()
     info = rig.status.destination("custom_rtmp")
     assert info is not None and info.key_set and info.server_url == "rtmp://10.0.0.5:1935/live"

@@ -8,7 +8,7 @@ import pytest
 
 from studio_console.adapters.sinks.external import TIKTOK_PROFILE, TWITCH_PROFILE, YOUTUBE_PROFILE
 from studio_console.domain.stream import CheckStatus, OutputProfile, PreflightCheck, ReceivedStreamInfo
-from studio_console.services.golive.service import ObsOutputFacts, output_checks, rehearsal_check
+from studio_console.services.golive.preflight import ObsOutputFacts, output_checks, read_obs_output, rehearsal_check
 from tests.helpers.fake_obs_session import FakeObsSession
 from tests.unit.test_golive import Rig
 
@@ -123,7 +123,7 @@ def test_obs_output_facts_from_profile_parameters(use_advanced: str, x264: str |
     rig.session.profile[("SimpleOutput", "x264Settings")] = x264
 
     async def main() -> ObsOutputFacts:
-        return await rig.service.read_obs_output()
+        return await read_obs_output(rig.session)
 
     result = asyncio.run(main())
     assert (result.width, result.height, result.fps, result.bitrate_kbps) == (640, 360, 15.0, 800)

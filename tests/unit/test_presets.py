@@ -21,6 +21,7 @@ from studio_console.domain.presets import (
     SwitchStep,
 )
 from studio_console.obs.collections import SceneCollections
+from studio_console.obs.events import CurrentSceneCollectionChanged
 from studio_console.render.card_renderer import CardRenderer
 from studio_console.services.presets.store import PresetError, PresetStore
 from studio_console.services.presets.switcher import PresetRefused, PresetSwitcher, SwitchFailed
@@ -232,11 +233,11 @@ def test_nothing_is_sent_to_obs_until_obs_reports_the_collection_switch(tmp_path
         assert obs.requests[-1][0] == "SetCurrentSceneCollection"
         sent_before = len(obs.requests)
         assert [c for c, _ in ports.calls] == ["stop_chat"]
-        obs.emit("CurrentSceneCollectionChanged", {"sceneCollectionName": "Untitled"})  # not ours: keep waiting
+        obs.emit(CurrentSceneCollectionChanged("Untitled"))  # not ours: keep waiting
         for _ in range(20):
             await asyncio.sleep(0)
         assert len(obs.requests) == sent_before
-        obs.emit("CurrentSceneCollectionChanged", {"sceneCollectionName": "Anna"})
+        obs.emit(CurrentSceneCollectionChanged("Anna"))
         obs.report_switches = True
         result = await task
         assert result.ok

@@ -106,6 +106,66 @@ def test_write_atomic_never_leaves_partial_file(tmp_path: Path, monkeypatch: pyt
     assert target.read_text() == "old"
 
 
+@pytest.mark.parametrize("version", [2, 3])
+def test_v2_and_v3_output_becomes_destination_instances_with_the_same_ids(tmp_path: Path, version: int) -> None:
+    path = tmp_path / "settings.json"
+    v2 = {
+        "schema_version": version,
+        "output": {
+            "destination": "custom_rtmp",
+            "sinks": {
+                "custom_rtmp": {"server_url": "rtmp://10.0.0.5/live", "label": "Studio nginx", "stream_key": "k"},
+                "local_test_server": {"port": 19350},
+                "acme_cloud": {"region": "eu"},
+            },
+        },
+    }
+    path.write_text(json.dumps(v2))
+    result = SettingsStore(path).load()
+    assert result.notice is None
+    output = result.settings.output
+    # Same ids as before: the selection and the stored keys (stream-key:<id>) still match.
+    assert [(d.id, d.sink_type) for d in output.destinations] == [
+        ("local_test_server", "local_test_server"),
+        ("tiktok_live", "tiktok_live"),
+        ("youtube_live", "youtube_live"),
+        ("twitch", "twitch"),
+        ("custom_rtmp", "custom_rtmp"),
+        ("acme_cloud", "acme_cloud"),
+    ]
+    assert output.destination == "custom_rtmp"
+    custom = output.instance("custom_rtmp")
+    assert custom is not None and custom.options == {"server_url": "rtmp://10.0.0.5/live", "label": "Studio nginx"}
+    local = output.instance("local_test_server")
+    assert local is not None and local.options == {"port": 19350}
+    on_disk = json.loads(path.read_text())
+    assert on_disk["schema_version"] == SCHEMA_VERSION == 4
+    assert "sinks" not in on_disk["output"] and '"k"' not in path.read_text()
+
+
+def test_a_broken_destination_entry_is_left_out_naming_it_and_the_rest_is_kept(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "settings.json"
+    destinations = [
+        {"id": "twitch", "sink_type": "twitch"},
+        {"id": "bad id with spaces", "sink_type": "twitch"},
+        {"id": "custom_rtmp", "sink_type": "custom_rtmp", "options": {"server_url": "rtmp://a/b"}},
+        {"id": "twitch", "sink_type": "custom_rtmp"},
+    ]
+    path.write_text(
+        json.dumps({"schema_version": SCHEMA_VERSION, "obs": {"port": 4460}, "output": {"destinations": destinations}})
+    )
+    result = SettingsStore(path).load()
+    assert result.notice is None and result.settings.obs.port == 4460
+    assert [(d.id, d.sink_type) for d in result.settings.output.destinations] == [
+        ("twitch", "twitch"),
+        ("custom_rtmp", "custom_rtmp"),
+    ]
+    assert "output.destinations.1 is left out: id:" in caplog.text
+    assert "output.destinations.3 is left out: the id 'twitch' is used twice" in caplog.text
+
+
 def test_v2_card_scenes_migrate_to_chosen_mode_and_empty_to_all(tmp_path: Path) -> None:
     chosen = tmp_path / "chosen.json"
     chosen.write_text(json.dumps({"schema_version": 2, "products": {"card_scenes": ["Host", "Split"]}}))

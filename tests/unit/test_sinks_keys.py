@@ -12,7 +12,7 @@ import pytest
 from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.obs.launcher import ObsConfig, write_isolated_config
 from studio_console.services.golive.service import GoLiveService
-from studio_console.settings.model import OutputSettings, Settings
+from studio_console.settings.model import DestinationConfig, OutputSettings, Settings
 from studio_console.settings.secrets import SecretStore, stream_key_name
 from studio_console.settings.store import SettingsStore
 from tests.helpers.fake_obs_session import FakeObsSession
@@ -74,8 +74,16 @@ def test_the_go_live_flow_never_logs_or_saves_a_key(tmp_path: Path, raw_log: Raw
 
 
 def test_secret_looking_sink_options_are_never_written(tmp_path: Path, raw_log: RawRecords) -> None:
-    output = OutputSettings(sinks={"custom_rtmp": {"server_url": "rtmp://x/live", "stream_key": KEY, "token": "t"}})
-    assert output.sinks == {"custom_rtmp": {"server_url": "rtmp://x/live"}}
+    output = OutputSettings(
+        destinations=[
+            DestinationConfig(
+                id="custom_rtmp",
+                sink_type="custom_rtmp",
+                options={"server_url": "rtmp://x/live", "stream_key": KEY, "token": "t"},
+            )
+        ]
+    )
+    assert [d.options for d in output.destinations] == [{"server_url": "rtmp://x/live"}]
     settings = Settings(output=output)
     SettingsStore(tmp_path / "settings.json").save(settings)
     assert KEY not in (tmp_path / "settings.json").read_text()
@@ -91,9 +99,6 @@ def test_launched_obs_never_has_websocket_debug_logging(tmp_path: Path) -> None:
 
 
 def test_only_secret_option_names_are_dropped() -> None:
-    kept = OutputSettings(
-        sinks={
-            "x": {"keyframe_interval_s": 2, "server_url": "rtmp://a/b", "streamKey": "s", "api_token": "t", "key": "k"}
-        }
-    )
-    assert kept.sinks == {"x": {"keyframe_interval_s": 2, "server_url": "rtmp://a/b"}}
+    options = {"keyframe_interval_s": 2, "server_url": "rtmp://a/b", "streamKey": "s", "api_token": "t", "key": "k"}
+    kept = OutputSettings(destinations=[DestinationConfig(id="x", sink_type="custom_rtmp", options=options)])
+    assert kept.destinations[0].options == {"keyframe_interval_s": 2, "server_url": "rtmp://a/b"}

@@ -9,7 +9,7 @@ from pathlib import Path
 import av
 import pytest
 
-from studio_console.adapters.sinks.base import Sink, ThumbnailSource
+from studio_console.adapters.sinks.base import HasHealth, HasThumbnails, LocalReceiver, Records, Sink
 from studio_console.adapters.sinks.local_test_server import (
     LocalServerError,
     LocalTestServer,
@@ -217,7 +217,8 @@ def test_a_port_in_use_fails_with_a_sentence() -> None:
 
 def test_the_sink_describes_a_rehearsal_and_applies_its_own_key() -> None:
     sink = LocalTestServerSink(LocalTestServerOptions(thumbnails=False))
-    assert isinstance(sink, Sink) and isinstance(sink, ThumbnailSource)
+    assert isinstance(sink, Sink) and isinstance(sink, HasThumbnails)
+    assert isinstance(sink, HasHealth) and isinstance(sink, LocalReceiver) and isinstance(sink, Records)
     assert not sink.is_real_audience and not sink.needs_key
 
     async def main() -> None:

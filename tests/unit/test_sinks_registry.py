@@ -1,4 +1,4 @@
-"""Built-in sinks are discovered like plugins; a broken plugin is listed as unavailable, never fatal."""
+"""Built-in sinks are found through entry points like plugins; a broken plugin is listed as unavailable, never fatal."""
 
 from __future__ import annotations
 
@@ -6,17 +6,29 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from studio_console.adapters.registry import SINK_GROUP, PluginEntry, discover
+from studio_console.adapters.registry import PluginEntry
 from studio_console.adapters.sinks.base import Sink, SinkFactory, SinkOptions
-from studio_console.adapters.sinks.builtin import DEFAULT_SINK_ID, builtin_sinks, load_sinks
+from studio_console.adapters.sinks.builtin import DEFAULT_SINK_ID, load_sinks
+from studio_console.adapters.sinks.discovery import discover_sink_types
 from studio_console.adapters.sinks.external import CustomRtmpOptions, CustomRtmpSink
+from studio_console.settings.model import OutputSettings
 
 
 def test_discover_lists_every_builtin_sink() -> None:
-    found = discover(SINK_GROUP, builtin_sinks())
+    found = discover_sink_types()
     assert list(found)[:5] == ["local_test_server", "tiktok_live", "youtube_live", "twitch", "custom_rtmp"]
     assert all(entry.available for entry in found.values())
-    assert DEFAULT_SINK_ID == "local_test_server"
+    assert DEFAULT_SINK_ID == "local_test_server" == OutputSettings().destination
+
+
+def test_built_ins_are_entry_points_of_the_package() -> None:
+    from importlib.metadata import entry_points
+
+    names = {ep.name: ep.value for ep in entry_points(group="studio_console.sinks")}
+    assert names["local_test_server"] == "studio_console.adapters.sinks.local_test_server.sink:LocalTestServerSink"
+    assert {"tiktok_live", "youtube_live", "twitch", "custom_rtmp"} <= set(names)
+    # Nothing else registers a built-in: with no entry points there is no sink type at all.
+    assert discover_sink_types({}) == {}
 
 
 def test_every_builtin_implements_the_protocol_and_describes_itself() -> None:
@@ -126,6 +138,7 @@ def test_sinks_and_go_live_run_without_qt() -> None:
 
 def test_go_live_service_reaches_the_local_test_server_options(tmp_path: Path) -> None:
     from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
+    from studio_console.domain.stream import LocalServerState
     from studio_console.services.golive.service import GoLiveService
     from studio_console.settings.model import OutputSettings
     from tests.helpers.fake_obs_session import FakeObsSession
@@ -140,3 +153,4 @@ def test_go_live_service_reaches_the_local_test_server_options(tmp_path: Path) -
     service.set_local_recording(tmp_path / "rehearsal.mkv")
     service.set_local_recording(None)
     asyncio.run(service.shutdown())
+    assert local.server.status.state is LocalServerState.STOPPED

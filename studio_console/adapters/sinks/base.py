@@ -1,10 +1,15 @@
-"""The Sink protocol: a stream destination describes itself and yields OBS's stream service settings."""
+"""The Sink protocol and its capability protocols: a destination describes itself and yields OBS's stream settings.
+
+Go-live talks to sinks only through these protocols (``Sink``, ``HasHealth``, ``HasThumbnails``,
+``Records``, ``LocalReceiver``), never through a concrete class.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
@@ -15,6 +20,7 @@ from studio_console.domain.stream import (
     DestinationKind,
     LocalServerStatus,
     PreflightCheck,
+    ReceivedStreamInfo,
     StreamTarget,
     Thumbnail,
 )
@@ -51,17 +57,11 @@ class SinkOptions(BaseModel):
 
 @dataclass(frozen=True)
 class StreamServiceSettings:
-    """What SetStreamServiceSettings sends to OBS. ``repr`` never shows the key."""
+    """Where OBS is to stream; go-live sends it to OBS. ``repr`` never shows the key."""
 
     server: str
     key: str = field(repr=False)
     service_type: str = "rtmp_custom"
-
-    def request_data(self) -> dict[str, Any]:
-        return {
-            "streamServiceType": self.service_type,
-            "streamServiceSettings": {"server": self.server, "key": self.key, "use_auth": False},
-        }
 
 
 def mask_key(key: str | None) -> str:
@@ -127,26 +127,58 @@ class Sink(Protocol):
         """The sink's own checks (URL, key, server running); OBS's settings are checked by the service."""
         ...
 
+    async def close(self) -> None: ...
+
+
+# -- capabilities: a sink has them when it implements the methods (checked with isinstance) --------
+
+
+@runtime_checkable
+class HasHealth(Protocol):
+    """A sink that measures something of its own and says when that changed."""
+
     def health(self) -> LocalServerStatus | None:
-        """The sink's own figures, when it measures any (the local test server does)."""
+        """The sink's own figures (the local test server's state and what it received)."""
         ...
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         """Call ``listener()`` on the loop thread when health() changes; returns an unsubscribe function."""
         ...
 
-    async def close(self) -> None: ...
+
+@runtime_checkable
+class LocalReceiver(HasHealth, Protocol):
+    """A sink that receives the stream on this PC: what it measured counts as the last rehearsal."""
+
+    def received(self) -> ReceivedStreamInfo | None: ...
 
 
 @runtime_checkable
-class ThumbnailSource(Protocol):
+class HasThumbnails(Protocol):
     """A sink that shows the picture it receives."""
 
     def subscribe_thumbnails(self, listener: Callable[[Thumbnail], None]) -> Callable[[], None]: ...
 
+    def set_thumbnails(self, enabled: bool) -> None:
+        """Thumbnails on or off (off saves decoding every received frame)."""
+        ...
+
+
+@runtime_checkable
+class Records(Protocol):
+    """A sink that can record what it receives."""
+
+    def start_recording(self, path: Path) -> None: ...
+
+    def stop_recording(self) -> None: ...
+
 
 class SinkFactory(Protocol):
-    """What an entry point in the ``studio_console.sinks`` group loads: a sink class."""
+    """What an entry point in the ``studio_console.sinks`` group loads: a sink class.
+
+    One factory builds any number of destination instances (two YouTube channels, three custom
+    servers), each with its own ``sink_id`` (the instance id) and display name.
+    """
 
     @property
     def sink_type_id(self) -> str: ...
@@ -157,7 +189,9 @@ class SinkFactory(Protocol):
     @property
     def options_model(self) -> type[SinkOptions]: ...
 
-    def __call__(self, options: SinkOptions | None = None, *, sink_id: str | None = None) -> Sink: ...
+    def __call__(
+        self, options: SinkOptions | None = None, *, sink_id: str | None = None, display_name: str | None = None
+    ) -> Sink: ...
 
 
 class SinkBase:
@@ -167,12 +201,17 @@ class SinkBase:
     default_display_name: ClassVar[str] = ""
     options_model: ClassVar[type[SinkOptions]] = SinkOptions
     destination_kind: ClassVar[DestinationKind] = DestinationKind.CUSTOM_RTMP
+    # Where the "add a destination" menu lists this kind (lower first).
+    listing_order: ClassVar[int] = 100
 
-    def __init__(self, options: SinkOptions | None = None, *, sink_id: str | None = None) -> None:
+    def __init__(
+        self, options: SinkOptions | None = None, *, sink_id: str | None = None, display_name: str | None = None
+    ) -> None:
         self._options = options if options is not None else self.options_model()
         if not isinstance(self._options, self.options_model):
             raise TypeError(f"{type(self).__name__} needs {self.options_model.__name__}, got {type(options).__name__}")
         self._sink_id = sink_id or self.sink_type_id
+        self._display_name = (display_name or "").strip()
         self._listeners: list[Callable[[], None]] = []
 
     @property
@@ -181,7 +220,7 @@ class SinkBase:
 
     @property
     def display_name(self) -> str:
-        return self.default_display_name
+        return self._display_name or self.default_display_name
 
     @property
     def kind(self) -> DestinationKind:
@@ -195,9 +234,6 @@ class SinkBase:
     def key_name(self) -> str:
         """Name of this sink's stream key in the secret store."""
         return stream_key_name(self.sink_id)
-
-    def health(self) -> LocalServerStatus | None:
-        return None
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
         return add_listener(self._listeners, listener)

@@ -1,4 +1,9 @@
-"""The sinks that ship with the app, and building every available sink from the saved output settings."""
+"""Building sinks from configured destinations in one call, for callers not yet moved to the destination registry.
+
+The go-live room's ``Destinations`` registry (services/golive/destinations.py) is the way to build
+and change destinations; this keeps ``load_sinks`` working for the composition root until it moves
+there. Sink types come from entry points only (adapters/sinks/discovery.py), built-ins included.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from studio_console.adapters.registry import SINK_GROUP, PluginEntry, discover
-from studio_console.adapters.sinks.base import Sink, SinkFactory, options_from_settings
-from studio_console.adapters.sinks.external import CustomRtmpSink, TikTokLiveSink, TwitchSink, YouTubeLiveSink
-from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
+from studio_console.adapters.registry import PluginEntry
+from studio_console.adapters.sinks.base import Sink, SinkFactory
+from studio_console.adapters.sinks.discovery import build_sink, discover_sink_types
+from studio_console.settings.model import DestinationConfig
 
 log = logging.getLogger(__name__)
 
-DEFAULT_SINK_ID = LocalTestServerSink.sink_type_id
-
-
-def builtin_sinks() -> dict[str, SinkFactory]:
-    """Built-in sink classes by id, in the order the destination picker lists them."""
-    classes: tuple[SinkFactory, ...] = (
-        LocalTestServerSink,
-        TikTokLiveSink,
-        YouTubeLiveSink,
-        TwitchSink,
-        CustomRtmpSink,
-    )
-    return {cls.sink_type_id: cls for cls in classes}
+DEFAULT_SINK_ID = "local_test_server"
 
 
 @dataclass
@@ -38,25 +31,31 @@ class LoadedSinks:
 
 
 def load_sinks(
-    sink_options: Mapping[str, Mapping[str, Any]] | None = None,
+    configured: Mapping[str, DestinationConfig | Mapping[str, Any]] | None = None,
     entries: Mapping[str, PluginEntry[SinkFactory]] | None = None,
 ) -> LoadedSinks:
-    """Built-ins plus entry-point plugins, each built with its options from the settings file.
+    """Build the configured destinations (by id), or one of each installed sink type when none are given.
 
-    A plugin that fails to load or to build is listed as unavailable with the reason; it never
-    stops the others.
+    A value may be a DestinationConfig or, as in schema 2, plain options keyed by sink type. A
+    destination whose type failed to load, is not installed or fails to build is listed as
+    unavailable with the reason; it never stops the others.
     """
-    options = sink_options or {}
-    found = entries if entries is not None else discover(SINK_GROUP, builtin_sinks())
+    types = discover_sink_types(entries)
+    configs = dict(configured or {}) or {name: DestinationConfig(id=name, sink_type=name) for name in types}
     loaded = LoadedSinks()
-    for name, entry in found.items():
-        factory = entry.plugin
-        if factory is None:
-            loaded.unavailable[name] = entry.error or "failed to load"
+    for destination_id, value in configs.items():
+        if isinstance(value, DestinationConfig):
+            config = value
+        else:
+            config = DestinationConfig(id=destination_id, sink_type=destination_id, options=dict(value))
+        entry = types.get(config.sink_type)
+        if entry is None or entry.plugin is None:
+            reason = entry.error if entry is not None else None
+            loaded.unavailable[destination_id] = reason or f"the sink type {config.sink_type!r} is not installed"
             continue
         try:
-            loaded.sinks[name] = factory(options_from_settings(factory, options.get(name)), sink_id=name)
+            loaded.sinks[destination_id] = build_sink(entry.plugin, destination_id, config.display_name, config.options)
         except Exception as exc:  # a broken plugin must not take the app down
-            log.error("sink %r could not be created: %s: %s", name, type(exc).__name__, exc)
-            loaded.unavailable[name] = f"{type(exc).__name__}: {exc}"
+            log.error("sink %r could not be created: %s: %s", destination_id, type(exc).__name__, exc)
+            loaded.unavailable[destination_id] = f"{type(exc).__name__}: {exc}"
     return loaded

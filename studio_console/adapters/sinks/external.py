@@ -144,6 +144,7 @@ class CustomRtmpSink(ExternalRtmpSink):
     """Any RTMP(S) server: nginx-rtmp, mediamtx, a restreaming service."""
 
     sink_type_id = "custom_rtmp"
+    listing_order = 4
     default_display_name = "Custom RTMP(S) server"
     options_model = CustomRtmpOptions
     destination_kind = DestinationKind.CUSTOM_RTMP
@@ -152,7 +153,7 @@ class CustomRtmpSink(ExternalRtmpSink):
     def display_name(self) -> str:
         options = self.options
         label = options.label.strip() if isinstance(options, CustomRtmpOptions) else ""
-        return label or self.default_display_name
+        return self._display_name or label or self.default_display_name
 
     @property
     def is_real_audience(self) -> bool:
@@ -164,6 +165,7 @@ class TikTokLiveSink(ExternalRtmpSink):
     """TikTok LIVE: server URL and stream key both come from TikTok (LIVE Studio or LIVE Center)."""
 
     sink_type_id = "tiktok_live"
+    listing_order = 1
     default_display_name = "TikTok LIVE"
     options_model = ServerUrlOptions
     destination_kind = DestinationKind.TIKTOK
@@ -177,6 +179,7 @@ class YouTubeLiveSink(ExternalRtmpSink):
     """YouTube Live over RTMPS (default) or RTMP; the stream key comes from YouTube Studio."""
 
     sink_type_id = "youtube_live"
+    listing_order = 2
     default_display_name = "YouTube Live"
     options_model = YouTubeOptions
     destination_kind = DestinationKind.YOUTUBE
@@ -197,6 +200,7 @@ class TwitchSink(ExternalRtmpSink):
     """Twitch: the global ingest by default (an ingest near you can be entered); key from the Creator Dashboard."""
 
     sink_type_id = "twitch"
+    listing_order = 3
     default_display_name = "Twitch"
     options_model = TwitchOptions
     destination_kind = DestinationKind.TWITCH

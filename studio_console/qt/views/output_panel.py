@@ -1,4 +1,4 @@
-"""The Output panel: destination picker, stream key entry, preflight, Go live / Stop, figures, test server."""
+"""The Output panel: destinations (pick, add, rename, remove), stream key, preflight, Go live / Stop, figures."""
 
 from __future__ import annotations
 
@@ -14,8 +14,10 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QMenu,
     QMessageBox,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,6 +32,7 @@ from studio_console.domain.stream import (
     OutputStatus,
     PreflightResult,
     ReceivedStreamInfo,
+    SinkTypeInfo,
     Thumbnail,
 )
 from studio_console.qt.plain_text import format_duration, plain_label
@@ -84,8 +87,15 @@ def describe_received(info: ReceivedStreamInfo | None) -> str:
 class OutputPanel(QWidget):
     """Where the stream goes and how it is doing. Renders OutputStatus; every action is a signal.
 
+    Every "sink id" is the id of a configured destination instance (two YouTube channels are two ids).
+
     Signals:
         destination_requested(str): the operator picked a destination (sink id).
+        destination_add_requested(str): add a destination of this kind (sink type).
+        destination_rename_requested(str, str): give a destination a name (sink id, name; empty:
+            the kind's own name).
+        destination_remove_requested(str): forget a destination and its stream key (sink id); asked
+            for after the operator confirmed.
         server_url_requested(str, str): a new server URL for a sink (sink id, URL).
         stream_key_requested(str, str): store this stream key for a sink (sink id, key); the panel
             clears its field at once and never shows a key.
@@ -99,6 +109,9 @@ class OutputPanel(QWidget):
     """
 
     destination_requested = Signal(str)
+    destination_add_requested = Signal(str)
+    destination_rename_requested = Signal(str, str)
+    destination_remove_requested = Signal(str)
     server_url_requested = Signal(str, str)
     stream_key_requested = Signal(str, str)
     preflight_requested = Signal(str)
@@ -114,12 +127,37 @@ class OutputPanel(QWidget):
         self._status = OutputStatus()
         self._confirm_box: QMessageBox | None = None
         self._destinations: tuple[DestinationInfo, ...] = ()
+        self._sink_types: tuple[SinkTypeInfo, ...] | None = None
+        self._remove_box: QMessageBox | None = None
 
         self.destination_combo = QComboBox()
         self.destination_combo.setObjectName("destinationCombo")
         self.destination_combo.activated.connect(self._destination_activated)
         self.audience_label = plain_label()
         self.audience_label.setObjectName("audienceLabel")
+
+        self.add_button = QToolButton()
+        self.add_button.setObjectName("addDestinationButton")
+        self.add_button.setText("Add…")
+        self.add_button.setToolTip("Add a destination (a second channel of a platform is a destination of its own)")
+        self.add_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.add_menu = QMenu(self.add_button)
+        self.add_button.setMenu(self.add_menu)
+        self.name_edit = QLineEdit()
+        self.name_edit.setObjectName("destinationNameEdit")
+        self.name_edit.setPlaceholderText("Name shown in the picker")
+        self.name_edit.setMaxLength(80)
+        self.name_edit.returnPressed.connect(self._rename_entered)
+        self.rename_button = QPushButton("Rename")
+        self.rename_button.clicked.connect(self._rename_entered)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setObjectName("removeDestinationButton")
+        self.remove_button.clicked.connect(self._remove_clicked)
+        manage_row = QHBoxLayout()
+        manage_row.addWidget(self.name_edit, 1)
+        manage_row.addWidget(self.rename_button)
+        manage_row.addWidget(self.remove_button)
+        manage_row.addWidget(self.add_button)
 
         self.server_edit = QLineEdit()
         self.server_edit.setPlaceholderText("rtmp://… or rtmps://…")
@@ -214,6 +252,7 @@ class OutputPanel(QWidget):
         form = QFormLayout()
         form.addRow("Destination", self.destination_combo)
         form.addRow("", self.audience_label)
+        form.addRow("Name", manage_row)
         form.addRow("Server", server_row)
         form.addRow("Stream key", key_row)
         preflight_row = QHBoxLayout()
@@ -242,6 +281,60 @@ class OutputPanel(QWidget):
         if sink_id and sink_id != self._status.selected:
             self.destination_requested.emit(sink_id)
 
+    def _rename_entered(self) -> None:
+        sink_id = self._current_id()
+        current = self._status.destination(sink_id) if sink_id else None
+        name = self.name_edit.text().strip()
+        if current is not None and name != current.display_name:
+            self.destination_rename_requested.emit(sink_id, name)
+
+    def remove_box(self, info: DestinationInfo) -> QMessageBox:
+        """The question asked before a destination (and its stored key) is forgotten."""
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Remove destination")
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        key = " and its stored stream key" if info.key_set else ""
+        box.setText(f"Remove {info.display_name}{key}?")
+        remove = box.addButton("Remove", QMessageBox.ButtonRole.DestructiveRole)
+        remove.setObjectName("confirmRemove")
+        cancel = box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        return box
+
+    def _remove_clicked(self) -> None:
+        sink_id = self._current_id()
+        info = self._status.destination(sink_id) if sink_id else None
+        if info is None:
+            return
+        if self._remove_box is not None:
+            self._remove_box.close()
+        box = self.remove_box(info)
+        self._remove_box = box
+
+        def answered() -> None:
+            clicked = box.clickedButton()
+            if self._remove_box is box:
+                self._remove_box = None
+            box.deleteLater()
+            if clicked is not None and clicked.objectName() == "confirmRemove":
+                self.destination_remove_requested.emit(sink_id)
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _fill_add_menu(self, sink_types: tuple[SinkTypeInfo, ...]) -> None:
+        self._sink_types = sink_types
+        self.add_menu.clear()
+        for kind in sink_types:
+            label = kind.display_name if kind.available else f"{kind.display_name} (unavailable)"
+            action = self.add_menu.addAction(label)
+            action.setData(kind.sink_type)
+            action.setEnabled(kind.available)
+            action.triggered.connect(lambda _checked=False, t=kind.sink_type: self.destination_add_requested.emit(t))
+        self.add_button.setEnabled(bool(sink_types))
+
     def _server_entered(self) -> None:
         self.server_url_requested.emit(self._current_id(), self.server_edit.text().strip())
 
@@ -258,6 +351,8 @@ class OutputPanel(QWidget):
         self._status = status
         if status.destinations != self._destinations:
             self._fill_destinations(status.destinations)
+        if status.sink_types != self._sink_types:
+            self._fill_add_menu(status.sink_types)
         index = self.destination_combo.findData(status.selected)
         if index >= 0 and index != self.destination_combo.currentIndex():
             self.destination_combo.setCurrentIndex(index)
@@ -266,6 +361,11 @@ class OutputPanel(QWidget):
 
         busy = status.phase is not OutputPhase.STOPPED or status.start_in_progress
         self.destination_combo.setEnabled(not busy)
+        # While a stream runs or starts the selected destination is the one in use (or next): keep it.
+        for widget in (self.name_edit, self.rename_button):
+            widget.setEnabled(selected is not None and not busy)
+        usable = sum(1 for d in status.destinations if d.available)
+        self.remove_button.setEnabled(selected is not None and not busy and usable > 1)
         can_start = selected is not None and selected.available and not busy
         self.go_live_button.setEnabled(can_start)
         self.stop_button.setEnabled(busy)
@@ -316,7 +416,10 @@ class OutputPanel(QWidget):
     def _show_selected(self, info: DestinationInfo | None) -> None:
         if info is None:
             self.audience_label.setText("")
+            self.name_edit.clear()
             return
+        if not self.name_edit.hasFocus():
+            self.name_edit.setText(info.display_name)
         if info.is_real_audience:
             self.audience_label.setText("Real audience: going live needs a confirmation.")
             self.audience_label.setStyleSheet(f"color: {REAL_AUDIENCE_COLOUR}; font-weight: bold;")

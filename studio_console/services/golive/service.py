@@ -1,74 +1,80 @@
-"""Going live: pick a destination, preflight it against OBS's output, confirm real audiences, start, watch.
+"""Going live: the start/stop state machine over one selected destination, and the Output panel's figures.
 
 The stream's state comes from OBS's StreamStateChanged events (the session's snapshot), never from
 StartStream's answer, which is a success even when the RTMP connection then fails. One start at a
-time: while a start is in progress, or while the stream runs, another start and a change of
-destination are refused with a sentence saying why.
+time: while a start is in progress, or while the stream runs, another start is refused with a
+sentence saying why, and the destination registry is locked (no other selection, no change to the
+destination in use). Destinations live in ``destinations.py``, preflight checks in ``preflight.py``;
+sinks are reached through the capability protocols of adapters/sinks/base.py only.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import secrets as pysecrets
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from studio_console.adapters.sinks.base import (
-    SecretReader,
+    HasHealth,
+    HasThumbnails,
+    LocalReceiver,
+    Records,
     Sink,
     SinkError,
-    SinkFactory,
-    ThumbnailSource,
-    rtmp_url_problem,
 )
-from studio_console.adapters.sinks.local_test_server import LocalTestServer, LocalTestServerSink
 from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
 from studio_console.domain.stream import (
     CheckStatus,
     DestinationInfo,
-    DestinationKind,
     GoLiveConfirmation,
     LocalServerStatus,
-    Orientation,
-    OutputProfile,
     OutputStatus,
-    PreflightCheck,
     PreflightResult,
     ReceivedStreamInfo,
     Thumbnail,
 )
 from studio_console.kernel.listeners import add_listener
-from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError, ObsRequestError
+from studio_console.obs.protocol import RequestStatus
+from studio_console.obs.requests import Outcome, Request, SetStreamServiceSettings, StartStream, StopStream
+from studio_console.services.golive.destinations import Destinations, OutputSaver, SecretKeeper
+from studio_console.services.golive.errors import (
+    DestinationLocked,
+    GoLiveError,
+    NeedsConfirmation,
+    PreflightFailed,
+    StartInProgress,
+    UnknownDestination,
+)
+from studio_console.services.golive.preflight import check_destination
 from studio_console.settings.model import OutputSettings
-from studio_console.settings.secrets import stream_key_name
+
+__all__ = [
+    "DestinationLocked",
+    "Destinations",
+    "GoLiveError",
+    "GoLiveService",
+    "NeedsConfirmation",
+    "PreflightFailed",
+    "SecretKeeper",
+    "SessionLike",
+    "StartInProgress",
+    "UnknownDestination",
+]
 
 log = logging.getLogger(__name__)
 
-JsonDict = dict[str, Any]
+R = TypeVar("R")
 StatusListener = Callable[[OutputStatus], None]
 ThumbnailListener = Callable[[Thumbnail], None]
 
-# x264's own default when OBS leaves the keyframe interval on "auto" (keyint_sec 0): 250 frames.
-X264_DEFAULT_KEYINT_FRAMES = 250
-_KEYINT = re.compile(r"(?:^|[\s:])keyint=(\d+)")
-# obs-websocket status code for StopStream when nothing is streaming.
-OUTPUT_NOT_RUNNING = 501
 _BITRATE_WINDOW_S = 5.0
-
-_PROFILE_PARAMETERS: tuple[tuple[str, str], ...] = (
-    ("Output", "Mode"),
-    ("SimpleOutput", "VBitrate"),
-    ("SimpleOutput", "StreamEncoder"),
-    ("SimpleOutput", "UseAdvanced"),
-    ("SimpleOutput", "x264Settings"),
-)
 
 
 class SessionLike(Protocol):
@@ -78,43 +84,9 @@ class SessionLike(Protocol):
 
     def subscribe(self, listener: Callable[[ObsSnapshot], None]) -> Callable[[], None]: ...
 
-    async def request(
-        self, request_type: str, data: JsonDict | None = None, timeout: float | None = None
-    ) -> JsonDict: ...
+    async def call(self, request: Request[R], *, timeout: float | None = ...) -> R: ...
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]]) -> list[BatchResult]: ...
-
-
-class SecretKeeper(SecretReader, Protocol):
-    def set(self, name: str, value: str) -> None: ...
-    def delete(self, name: str) -> None: ...
-
-
-class GoLiveError(Exception):
-    """Going live (or changing the destination) was refused or failed; the message is for the operator."""
-
-
-class NeedsConfirmation(GoLiveError):
-    """A real audience needs the operator's confirmation in the app (the remote API gets HTTP 409)."""
-
-
-class StartInProgress(GoLiveError):
-    """A start is already under way or the stream already runs."""
-
-
-class DestinationLocked(GoLiveError):
-    """The destination cannot change while the stream runs or starts."""
-
-
-class UnknownDestination(GoLiveError):
-    """No such sink, or it is unavailable."""
-
-
-class PreflightFailed(GoLiveError):
-    def __init__(self, result: PreflightResult) -> None:
-        failed = [c.sentence for c in result.checks if c.status is CheckStatus.FAIL]
-        super().__init__(f"Preflight for {result.destination} failed: " + " ".join(failed))
-        self.result = result
+    async def call_batch(self, requests: Sequence[Request[Any]]) -> tuple[Outcome[Any], ...]: ...
 
 
 @dataclass
@@ -127,25 +99,27 @@ class _PendingStart:
     stop_requested: bool = False
 
 
-@dataclass(frozen=True)
-class ObsOutputFacts:
-    """OBS's output settings as far as obs-websocket 5.1 reveals them."""
+def _saved_in_place(settings: OutputSettings | None, notify: Callable[[], None] | None) -> OutputSaver | None:
+    """For callers that hand over a mutable OutputSettings and a "settings changed" callback."""
+    if settings is None and notify is None:
+        return None
 
-    width: int
-    height: int
-    fps: float
-    mode: str
-    bitrate_kbps: int | None
-    keyframe_interval_s: float | None
-    # How the keyframe interval was found, for the sentence ("custom x264 options", "automatic").
-    keyframe_source: str
+    def save(output: OutputSettings) -> None:
+        if settings is not None:
+            settings.destinations = output.destinations
+            settings.destination = output.destination
+        if notify is not None:
+            notify()
+
+    return save
 
 
 class GoLiveService:
-    """Destinations, preflight, confirmation, start/stop and the Output panel's figures.
+    """Preflight, confirmation, start/stop and the Output panel's figures, over a destination registry.
 
-    Listeners are called on the asyncio loop. ``settings`` is the app's OutputSettings, changed in
-    place (selected destination, sink options; never keys) and followed by ``on_settings_changed``.
+    ``destinations`` is a ``Destinations`` registry (which saves through its own injected saver), or,
+    for callers not moved to it yet, a mapping of built sinks with the OutputSettings to update in
+    place and ``on_settings_changed`` to call after. Listeners are called on the asyncio loop.
     """
 
     confirmation_ttl_s = 120.0
@@ -156,27 +130,29 @@ class GoLiveService:
         self,
         session: SessionLike,
         secrets: SecretKeeper,
-        sinks: Mapping[str, Sink],
-        settings: OutputSettings,
+        destinations: Destinations | Mapping[str, Sink],
+        settings: OutputSettings | None = None,
         *,
         unavailable: Mapping[str, str] | None = None,
         on_settings_changed: Callable[[], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not sinks:
-            raise ValueError("the go-live service needs at least one sink")
+        if isinstance(destinations, Destinations):
+            registry = destinations
+        else:
+            if not destinations:
+                raise ValueError("the go-live service needs at least one sink")
+            save = _saved_in_place(settings, on_settings_changed)
+            registry = Destinations.from_sinks(destinations, secrets, settings, unavailable=unavailable, save=save)
+        registry.require_available()
         self.session = session
         self.secrets = secrets
-        self.settings = settings
-        self._sinks: dict[str, Sink] = dict(sinks)
-        self._unavailable = dict(unavailable or {})
-        self._on_settings_changed = on_settings_changed
+        self.destinations = registry
         self._clock = clock
         self._listeners: list[StatusListener] = []
         self._thumb_listeners: list[ThumbnailListener] = []
-        self._sink_unsubscribers: list[Callable[[], None]] = []
-        self._selected = settings.destination if settings.destination in self._sinks else next(iter(self._sinks))
-        self._key_set = {sid: bool(secrets.get(stream_key_name(sid))) for sid, s in self._sinks.items() if s.needs_key}
+        # Per destination id: the sink object watched and how to stop watching it.
+        self._watched: dict[str, tuple[Sink, list[Callable[[], None]]]] = {}
         self._pending: _PendingStart | None = None
         self._active: str | None = None
         self._last_phase = session.snapshot.stream.phase
@@ -189,8 +165,8 @@ class GoLiveService:
         self._last_rehearsal: ReceivedStreamInfo | None = None
         self._stop_task: asyncio.Task[None] | None = None
         self._status = OutputStatus()
-        for sink in self._sinks.values():
-            self._watch_sink(sink)
+        self._watch_sinks()
+        self._unsubscribe_destinations = registry.subscribe(self._on_destinations_changed)
         self._unsubscribe = session.subscribe(self._on_snapshot)
         self._publish()
 
@@ -202,15 +178,10 @@ class GoLiveService:
 
     @property
     def selected(self) -> Sink:
-        return self._sinks[self._selected]
+        return self.destinations.selected
 
     def sink(self, sink_id: str) -> Sink:
-        sink = self._sinks.get(sink_id)
-        if sink is None:
-            reason = self._unavailable.get(sink_id)
-            detail = f" ({reason})" if reason else ""
-            raise UnknownDestination(f"The destination {sink_id!r} is not available{detail}.")
-        return sink
+        return self.destinations.get(sink_id)
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
         return add_listener(self._listeners, listener)
@@ -219,10 +190,24 @@ class GoLiveService:
         """Pictures the local test server received (JPEG bytes)."""
         return add_listener(self._thumb_listeners, listener)
 
-    def _watch_sink(self, sink: Sink) -> None:
-        self._sink_unsubscribers.append(sink.subscribe(self._on_sink_changed))
-        if isinstance(sink, ThumbnailSource):
-            self._sink_unsubscribers.append(sink.subscribe_thumbnails(self._on_thumbnail))
+    def _watch_sinks(self) -> None:
+        """Follow the health and thumbnails of every available instance (instances are rebuilt on change)."""
+        current = {sink.sink_id: sink for sink in self.destinations.sinks()}
+        for destination_id in list(self._watched):
+            watched, stale = self._watched[destination_id]
+            if current.get(destination_id) is not watched:
+                for unsubscribe in stale:
+                    unsubscribe()
+                del self._watched[destination_id]
+        for destination_id, sink in current.items():
+            if destination_id in self._watched:
+                continue
+            unsubscribers: list[Callable[[], None]] = []
+            if isinstance(sink, HasHealth):
+                unsubscribers.append(sink.subscribe(self._on_sink_changed))
+            if isinstance(sink, HasThumbnails):
+                unsubscribers.append(sink.subscribe_thumbnails(self._on_thumbnail))
+            self._watched[destination_id] = (sink, unsubscribers)
 
     def _on_thumbnail(self, thumbnail: Thumbnail) -> None:
         for listener in list(self._thumb_listeners):
@@ -232,217 +217,113 @@ class GoLiveService:
                 log.exception("thumbnail listener failed")
 
     def _on_sink_changed(self) -> None:
-        local = self._local_status()
+        receiver = self._local_receiver()
+        info = receiver.received() if receiver is not None else None
         # Figures count as a rehearsal once the picture was measured (received_s may still read 0).
-        if local is not None and local.info is not None and (local.info.received_s > 0 or local.info.width):
-            self._last_rehearsal = local.info
+        if info is not None and (info.received_s > 0 or info.width):
+            self._last_rehearsal = info
         self._publish()
 
+    def _local_receiver(self) -> LocalReceiver | None:
+        """The selected destination when it receives on this PC, else the first one that does."""
+        selected = self.destinations.find(self.destinations.selected_id)
+        if isinstance(selected, LocalReceiver):
+            return selected
+        return next((s for s in self.destinations.sinks() if isinstance(s, LocalReceiver)), None)
+
     def _local_status(self) -> LocalServerStatus | None:
-        for sink in self._sinks.values():
-            if sink.kind is DestinationKind.LOCAL_TEST:
-                return sink.health()
-        return None
+        receiver = self._local_receiver()
+        return receiver.health() if receiver is not None else None
 
-    # -- destinations ----------------------------------------------------------------------------
+    # -- destinations (the registry does the work; the service keeps its own state in step) ----------
 
-    def destinations(self) -> tuple[DestinationInfo, ...]:
-        infos = [
-            DestinationInfo(
-                sink_id=sid,
-                display_name=sink.display_name,
-                kind=sink.kind,
-                is_real_audience=sink.is_real_audience,
-                server_url=sink.target().server_url,
-                server_editable=sink.server_editable,
-                needs_key=sink.needs_key,
-                key_set=self._key_set.get(sid, False),
-            )
-            for sid, sink in self._sinks.items()
-        ]
-        infos += [
-            DestinationInfo(
-                sink_id=sid,
-                display_name=sid,
-                kind=DestinationKind.CUSTOM_RTMP,
-                is_real_audience=True,
-                available=False,
-                unavailable_reason=reason,
-            )
-            for sid, reason in self._unavailable.items()
-        ]
-        return tuple(infos)
+    def destinations_info(self) -> tuple[DestinationInfo, ...]:
+        return self.destinations.infos()
+
+    def _on_destinations_changed(self) -> None:
+        self._watch_sinks()
+        self._confirmation = None  # a confirmation names what it was issued for: ask again
+        if self._preflight is not None and self._preflight.sink_id != self.destinations.selected_id:
+            self._preflight = None
+        self._publish()
 
     def _busy_reason(self) -> str | None:
         phase = self.session.snapshot.stream.phase
         if self._pending is not None:
-            return f"the stream to {self.sink(self._pending.sink_id).display_name} is starting"
+            return f"the stream to {self.destinations.name(self._pending.sink_id)} is starting"
         if phase is not OutputPhase.STOPPED:
             where = self._active_name()
             return f"the stream is {phase.value}" + (f" on {where}" if where else "")
         return None
 
+    def _sync_lock(self) -> None:
+        busy = self._busy_reason()
+        if busy is None:
+            self.destinations.unlock()
+            return
+        in_use = {self.destinations.selected_id, self._active, self._pending.sink_id if self._pending else None}
+        self.destinations.lock(busy, {i for i in in_use if i is not None})
+
     def select(self, sink_id: str) -> None:
         """Choose where the next stream goes. Refused while a stream runs or starts."""
-        if sink_id == self._selected:
-            return
-        sink = self.sink(sink_id)
-        busy = self._busy_reason()
-        if busy is not None:
-            raise DestinationLocked(f"Stop the stream before changing the destination: {busy}.")
-        self._selected = sink_id
-        self._confirmation = None
-        self._preflight = None
-        self.settings.destination = sink_id
-        self._settings_changed()
-        log.info("stream destination: %s", sink.display_name)
-        self._publish()
+        self._sync_lock()  # OBS's state as of now, even if another listener acts before ours ran
+        self.destinations.select(sink_id)
+
+    def add_destination(self, sink_type: str, display_name: str = "") -> str:
+        """A new destination instance of ``sink_type`` (a second YouTube channel...); returns its id."""
+        return self.destinations.add(sink_type, display_name)
+
+    async def rename_destination(self, sink_id: str, display_name: str) -> None:
+        self._sync_lock()
+        await self.destinations.rename(sink_id, display_name)
+
+    async def remove_destination(self, sink_id: str) -> None:
+        self._sync_lock()
+        await self.destinations.remove(sink_id)
 
     async def set_server_url(self, sink_id: str, url: str) -> None:
-        """A new server URL for a sink whose server is editable (TikTok, Twitch ingest, custom)."""
-        sink = self.sink(sink_id)
-        if not sink.server_editable:
-            raise GoLiveError(f"The server of {sink.display_name} is fixed.")
-        url = url.strip()
-        problem = rtmp_url_problem(url) if url else None
-        if problem is not None:
-            raise GoLiveError(f"{sink.display_name}: {problem}")
-        key = self.secrets.get(stream_key_name(sink_id))
-        if key and key in url:
-            # The URL is saved in the settings file: a key pasted into it would end up there.
-            raise GoLiveError(
-                f"{sink.display_name}: the server URL contains the stream key. Enter the URL without it; "
-                "the key goes in the key field."
-            )
-        await self.set_options(sink_id, {"server_url": url})
+        """A new server URL for a destination whose server is editable (TikTok, Twitch ingest, custom)."""
+        self._sync_lock()
+        await self.destinations.set_server_url(sink_id, url)
 
     async def set_options(self, sink_id: str, changes: Mapping[str, Any]) -> None:
-        """Change a sink's options (validated by its model), rebuild it and save them to the settings."""
-        sink = self.sink(sink_id)
-        if sink_id in (self._selected, self._active) and self._busy_reason() is not None:
-            raise DestinationLocked(f"Stop the stream before changing {sink.display_name}: {self._busy_reason()}.")
-        options_model = type(sink.options)
-        try:
-            options = options_model.model_validate({**sink.options.model_dump(), **changes})
-        except ValueError as exc:
-            raise GoLiveError(f"{sink.display_name}: invalid options ({exc})") from exc
-        factory: SinkFactory = type(sink)  # type: ignore[assignment]  # every sink class is its own factory
-        rebuilt = factory(options, sink_id=sink_id)
-        await sink.close()
-        self._sinks[sink_id] = rebuilt
-        self._watch_sink(rebuilt)
-        self.settings.sinks = {**self.settings.sinks, sink_id: options.model_dump(mode="json")}
-        self._settings_changed()
-        self._confirmation = None
-        self._publish()
+        """Change a destination's options (validated by its sink type's model); they are saved."""
+        self._sync_lock()
+        await self.destinations.set_options(sink_id, changes)
 
     def set_stream_key(self, sink_id: str, key: str) -> None:
-        """Store (or, when empty, forget) a sink's stream key in the keyring. The key is never logged."""
-        sink = self.sink(sink_id)
-        name = stream_key_name(sink_id)
-        key = key.strip()
-        if key:
-            self.secrets.set(name, key)
-        else:
-            self.secrets.delete(name)
-        self._key_set[sink_id] = bool(key)
-        self._confirmation = None
-        log.info("stream key for %s %s", sink.display_name, "stored" if key else "removed")
-        self._publish()
-
-    def _local_server(self) -> LocalTestServer | None:
-        for sink in self._sinks.values():
-            if isinstance(sink, LocalTestServerSink):
-                return sink.server
-        return None
+        """Store (or, when empty, forget) a destination's stream key in the keyring. The key is never logged."""
+        self.destinations.set_stream_key(sink_id, key)
 
     def set_local_thumbnails(self, enabled: bool) -> None:
         """The local test server's thumbnails on or off (off saves decoding every received frame)."""
-        server = self._local_server()
-        if server is not None:
-            server.set_thumbnails(enabled)
+        for sink in self.destinations.sinks():
+            if isinstance(sink, HasThumbnails):
+                sink.set_thumbnails(enabled)
 
     def set_local_recording(self, path: Path | None) -> None:
         """Record what the local test server receives to ``path`` (remuxed, no re-encoding), or stop."""
-        server = self._local_server()
-        if server is None:
+        receiver = self._local_receiver()
+        recorder = receiver if isinstance(receiver, Records) else None
+        recorder = recorder or next((s for s in self.destinations.sinks() if isinstance(s, Records)), None)
+        if recorder is None:
             raise UnknownDestination("There is no local test server to record from.")
         if path is None:
-            server.stop_recording()
+            recorder.stop_recording()
         else:
-            server.start_recording(path)
+            recorder.start_recording(path)
         self._publish()
-
-    def _settings_changed(self) -> None:
-        if self._on_settings_changed is not None:
-            try:
-                self._on_settings_changed()
-            except Exception:
-                log.exception("saving the output settings failed")
 
     # -- preflight ---------------------------------------------------------------------------------
 
-    async def read_obs_output(self) -> ObsOutputFacts:
-        """OBS's output size, frame rate, bitrate and keyframe interval, read over the websocket."""
-        requests: list[tuple[str, JsonDict | None]] = [("GetVideoSettings", None)]
-        requests += [
-            ("GetProfileParameter", {"parameterCategory": category, "parameterName": name})
-            for category, name in _PROFILE_PARAMETERS
-        ]
-        results = await self.session.batch(requests)
-        video = results[0].raise_for_status()
-        params = {
-            f"{category}/{name}": (r.data.get("parameterValue") if r.ok else None)
-            for (category, name), r in zip(_PROFILE_PARAMETERS, results[1:], strict=True)
-        }
-        fps = int(video.get("fpsNumerator", 0)) / max(1, int(video.get("fpsDenominator", 1)))
-        mode = str(params.get("Output/Mode") or "Simple")
-        bitrate: int | None = None
-        keyframe: float | None = None
-        source = "unknown"
-        if mode == "Simple":
-            try:
-                bitrate = int(params.get("SimpleOutput/VBitrate") or 2500)
-            except ValueError:
-                bitrate = None
-            encoder = str(params.get("SimpleOutput/StreamEncoder") or "x264")
-            custom = str(params.get("SimpleOutput/x264Settings") or "")
-            use_custom = str(params.get("SimpleOutput/UseAdvanced") or "false").lower() == "true"
-            match = _KEYINT.search(custom) if use_custom and encoder == "x264" else None
-            if match and fps > 0:
-                keyframe, source = int(match.group(1)) / fps, "custom x264 options"
-            elif encoder == "x264" and fps > 0:
-                keyframe, source = X264_DEFAULT_KEYINT_FRAMES / fps, "automatic"
-        return ObsOutputFacts(
-            width=int(video.get("outputWidth", 0)),
-            height=int(video.get("outputHeight", 0)),
-            fps=fps,
-            mode=mode,
-            bitrate_kbps=bitrate,
-            keyframe_interval_s=keyframe,
-            keyframe_source=source,
-        )
-
     async def preflight(self, sink_id: str | None = None) -> PreflightResult:
         """Check OBS's output against what the destination expects, plus the last rehearsal's figures."""
-        sink = self.sink(sink_id or self._selected)
-        checks: list[PreflightCheck] = list(sink.preflight(self.secrets))
-        snap = self.session.snapshot
-        if not snap.connection.connected:
-            checks.append(_check("obs", CheckStatus.FAIL, "OBS is not connected."))
-        else:
-            if snap.stream.phase is not OutputPhase.STOPPED and self._pending is None:
-                checks.append(_check("obs", CheckStatus.WARN, f"OBS is already streaming ({snap.stream.phase.value})."))
-            try:
-                facts = await self.read_obs_output()
-            except ObsError as exc:
-                checks.append(_check("obs", CheckStatus.FAIL, f"Could not read OBS's output settings: {exc}"))
-            else:
-                checks += output_checks(facts, sink.target().profile, sink.display_name, self._last_rehearsal)
-        if sink.kind is not DestinationKind.LOCAL_TEST:
-            checks.append(rehearsal_check(self._last_rehearsal))
-        result = PreflightResult(sink_id=sink.sink_id, destination=sink.display_name, checks=tuple(checks))
-        if sink.sink_id == self._selected:
+        destination_id = sink_id or self.destinations.selected_id
+        sink = self.sink(destination_id)
+        result = await check_destination(
+            self.session, sink, self.secrets, self._last_rehearsal, starting=self._pending is not None
+        )
+        if destination_id == self.destinations.selected_id:
             self._preflight = result
             self._publish()
         return result
@@ -500,7 +381,7 @@ class GoLiveService:
         snap = self.session.snapshot
         if self._pending is not None:
             raise StartInProgress(
-                f"The stream to {self.sink(self._pending.sink_id).display_name} is already starting; "
+                f"The stream to {self.destinations.name(self._pending.sink_id)} is already starting; "
                 "wait until it is live or has failed."
             )
         if snap.stream.phase is not OutputPhase.STOPPED:
@@ -521,9 +402,11 @@ class GoLiveService:
                 if not result.ok:
                     raise PreflightFailed(result)
             service = await sink.stream_settings(self.secrets)
-            await self.session.request("SetStreamServiceSettings", service.request_data())
+            await self.session.call(
+                SetStreamServiceSettings(server=service.server, key=service.key, service_type=service.service_type)
+            )
             self._starts_sent += 1
-            await self.session.request("StartStream")
+            await self.session.call(StartStream())
         except Exception as exc:
             if self._pending is pending:
                 self._pending = None
@@ -547,9 +430,9 @@ class GoLiveService:
         if self.session.snapshot.stream.phase is OutputPhase.STOPPED:
             return
         try:
-            await self.session.request("StopStream")
+            await self.session.call(StopStream())
         except ObsRequestError as exc:
-            if exc.code != OUTPUT_NOT_RUNNING:
+            if exc.status is not RequestStatus.OUTPUT_NOT_RUNNING:
                 raise GoLiveError(f"OBS could not stop the stream: {exc.comment or exc}") from exc
         self._message = "Stopping the stream…"
         self._publish()
@@ -557,20 +440,18 @@ class GoLiveService:
     async def shutdown(self) -> None:
         """Unsubscribe and close every sink (the local test server stops listening)."""
         self._unsubscribe()
-        for unsubscribe in self._sink_unsubscribers:
-            unsubscribe()
-        self._sink_unsubscribers.clear()
-        for sink in self._sinks.values():
-            try:
-                await sink.close()
-            except Exception:
-                log.exception("closing sink %s failed", sink.sink_id)
+        self._unsubscribe_destinations()
+        for _sink, unsubscribers in self._watched.values():
+            for unsubscribe in unsubscribers:
+                unsubscribe()
+        self._watched.clear()
+        await self.destinations.close()
 
     # -- following OBS ---------------------------------------------------------------------------
 
     def _active_name(self) -> str | None:
-        if self._active is not None and self._active in self._sinks:
-            return self._sinks[self._active].display_name
+        if self._active is not None and self._active in self.destinations:
+            return self.destinations.name(self._active)
         return None
 
     def _on_snapshot(self, snap: ObsSnapshot) -> None:
@@ -579,7 +460,7 @@ class GoLiveService:
         pending = self._pending
         start_failed = False
         if pending is not None:
-            name = self.sink(pending.sink_id).display_name
+            name = self.destinations.name(pending.sink_id)
             if phase is not OutputPhase.STOPPED:
                 pending.seen_starting = True
             if phase in (OutputPhase.LIVE, OutputPhase.RECONNECTING):
@@ -652,6 +533,7 @@ class GoLiveService:
         return round((b1 - b0) * 8 / 1000 / (t1 - t0), 1)
 
     def _publish(self) -> None:
+        self._sync_lock()
         snap = self.session.snapshot
         stats = snap.stats
         live = snap.stream.phase is not OutputPhase.STOPPED
@@ -663,12 +545,13 @@ class GoLiveService:
         phase = snap.stream.phase
         if self._pending is not None and phase is OutputPhase.STOPPED:
             phase = OutputPhase.STARTING
-        active = self._sinks.get(self._active) if self._active is not None else None
+        active = self.destinations.find(self._active)
         status = OutputStatus(
             phase=phase,
             message=self._message,
-            selected=self._selected,
-            destinations=self.destinations(),
+            selected=self.destinations.selected_id,
+            destinations=self.destinations.infos(),
+            sink_types=self.destinations.types(),
             active_sink=self._active,
             active_destination=active.display_name if active is not None else None,
             active_is_real_audience=active.is_real_audience if active is not None else False,
@@ -694,10 +577,6 @@ class GoLiveService:
                 log.exception("output status listener failed")
 
 
-def _check(name: str, status: CheckStatus, sentence: str) -> PreflightCheck:
-    return PreflightCheck(name=name, status=status, sentence=sentence)
-
-
 def _failure_sentence(destination: str, exc: Exception) -> str:
     if isinstance(exc, (GoLiveError, SinkError)):
         return str(exc)
@@ -706,139 +585,3 @@ def _failure_sentence(destination: str, exc: Exception) -> str:
     if isinstance(exc, ObsError):
         return f"Could not start the stream to {destination}: {exc}"
     return f"Could not start the stream to {destination}: {type(exc).__name__}: {exc}"
-
-
-def _orientation(width: int, height: int) -> Orientation:
-    return Orientation.VERTICAL if height > width else Orientation.LANDSCAPE
-
-
-def output_checks(
-    facts: ObsOutputFacts, profile: OutputProfile, destination: str, rehearsal: ReceivedStreamInfo | None
-) -> list[PreflightCheck]:
-    """Orientation, resolution, frame rate, bitrate and keyframe interval against ``profile``."""
-    checks: list[PreflightCheck] = []
-    size = f"{facts.width}x{facts.height}"
-    orientation = _orientation(facts.width, facts.height)
-    if profile.orientation is Orientation.ANY or profile.orientation is orientation:
-        checks.append(_check("orientation", CheckStatus.PASS, f"OBS sends a {orientation.value} picture ({size})."))
-    else:
-        fix = "vertical 9:16" if profile.orientation is Orientation.VERTICAL else "landscape 16:9"
-        checks.append(
-            _check(
-                "orientation",
-                CheckStatus.WARN,
-                f"OBS sends a {orientation.value} picture ({size}) but {destination} expects "
-                f"{profile.orientation.value}: switch the canvas to {fix} in the Scenes panel.",
-            )
-        )
-    if profile.recommended_size is not None:
-        want_w, want_h = profile.recommended_size
-        if facts.width * facts.height < want_w * want_h:
-            checks.append(
-                _check(
-                    "resolution",
-                    CheckStatus.WARN,
-                    f"OBS sends {size}; {destination} recommends at least {want_w}x{want_h}.",
-                )
-            )
-        else:
-            checks.append(_check("resolution", CheckStatus.PASS, f"Output resolution {size}."))
-    else:
-        checks.append(_check("resolution", CheckStatus.PASS, f"Output resolution {size}."))
-    fps = f"{facts.fps:g} fps"
-    if profile.max_fps is not None and facts.fps > profile.max_fps:
-        checks.append(
-            _check("frame_rate", CheckStatus.FAIL, f"OBS sends {fps}; {destination} takes at most {profile.max_fps:g}.")
-        )
-    elif profile.min_fps is not None and facts.fps < profile.min_fps:
-        checks.append(
-            _check(
-                "frame_rate",
-                CheckStatus.WARN,
-                f"OBS sends {fps}; {destination} recommends at least {profile.min_fps:g} fps (Settings > Video).",
-            )
-        )
-    else:
-        checks.append(_check("frame_rate", CheckStatus.PASS, f"Frame rate {fps}."))
-    checks.append(_bitrate_check(facts, profile, destination, rehearsal))
-    checks.append(_keyframe_check(facts, profile, destination, rehearsal))
-    return checks
-
-
-def _bitrate_check(
-    facts: ObsOutputFacts, profile: OutputProfile, destination: str, rehearsal: ReceivedStreamInfo | None
-) -> PreflightCheck:
-    measured = ""
-    if rehearsal is not None and rehearsal.video_bitrate_kbps:
-        measured = f" (last rehearsal measured {rehearsal.video_bitrate_kbps:.0f} kbps)"
-    if facts.bitrate_kbps is None:
-        status = CheckStatus.WARN if profile.max_bitrate_kbps or profile.min_bitrate_kbps else CheckStatus.PASS
-        return _check(
-            "bitrate",
-            status,
-            f"OBS's output mode is {facts.mode}: check the video bitrate in Settings > Output{measured}.",
-        )
-    rate = f"{facts.bitrate_kbps} kbps"
-    if profile.max_bitrate_kbps is not None and facts.bitrate_kbps > profile.max_bitrate_kbps:
-        return _check(
-            "bitrate",
-            CheckStatus.FAIL,
-            f"Video bitrate {rate}; {destination} takes at most {profile.max_bitrate_kbps} kbps "
-            f"(Settings > Output){measured}.",
-        )
-    if profile.min_bitrate_kbps is not None and facts.bitrate_kbps < profile.min_bitrate_kbps:
-        return _check(
-            "bitrate",
-            CheckStatus.WARN,
-            f"Video bitrate {rate}; {destination} recommends at least {profile.min_bitrate_kbps} kbps "
-            f"(Settings > Output){measured}.",
-        )
-    return _check("bitrate", CheckStatus.PASS, f"Video bitrate {rate}{measured}.")
-
-
-def _keyframe_check(
-    facts: ObsOutputFacts, profile: OutputProfile, destination: str, rehearsal: ReceivedStreamInfo | None
-) -> PreflightCheck:
-    interval = facts.keyframe_interval_s
-    origin = f"OBS's setting ({facts.keyframe_source})"
-    # A rehearsal at the same frame rate measured what OBS really sends: that beats any estimate.
-    if rehearsal is not None and rehearsal.fps and abs(rehearsal.fps - facts.fps) < 1:
-        if rehearsal.keyframe_interval_s is not None:
-            interval, origin = rehearsal.keyframe_interval_s, "measured in the last rehearsal"
-        elif rehearsal.seconds_since_keyframe > (interval or 0.0):
-            # Only one keyframe arrived: the interval is at least the time waited for the next.
-            interval = rehearsal.seconds_since_keyframe
-            origin = "or more: the last rehearsal saw no second keyframe"
-    limit = profile.max_keyframe_interval_s
-    advice = (
-        "set the keyframe interval to "
-        f"{profile.recommended_keyframe_interval_s or 2:g} s (OBS Settings > Output, Advanced mode, "
-        "or keyint in the x264 options of Simple mode)."
-    )
-    if interval is None:
-        status = CheckStatus.WARN if limit is not None else CheckStatus.PASS
-        return _check("keyframe_interval", status, f"Keyframe interval unknown ({facts.mode} output mode): {advice}")
-    text = f"Keyframes every {interval:.1f} s, {origin}"
-    if limit is not None and interval > limit + 0.05:
-        return _check(
-            "keyframe_interval", CheckStatus.FAIL, f"{text}; {destination} needs at most {limit:g} s: {advice}"
-        )
-    return _check("keyframe_interval", CheckStatus.PASS, f"{text}.")
-
-
-def rehearsal_check(rehearsal: ReceivedStreamInfo | None) -> PreflightCheck:
-    if rehearsal is None:
-        return _check(
-            "rehearsal",
-            CheckStatus.WARN,
-            "No rehearsal yet: stream to the local test server first to see what OBS really sends.",
-        )
-    parts = [
-        f"{rehearsal.video_codec or '?'} {rehearsal.width or '?'}x{rehearsal.height or '?'}",
-        f"{rehearsal.fps:g} fps" if rehearsal.fps else "? fps",
-    ]
-    if rehearsal.video_bitrate_kbps:
-        parts.append(f"{rehearsal.video_bitrate_kbps:.0f} kbps")
-    if rehearsal.audio_codec:
-        parts.append(f"{rehearsal.audio_codec} {rehearsal.audio_sample_rate or '?'} Hz")
-    return _check("rehearsal", CheckStatus.PASS, "Last rehearsal received " + ", ".join(parts) + ".")

@@ -114,7 +114,7 @@ class StudioPresetPorts:
         selected = None
         if self.golive is not None:
             selected = self.golive.status.selected
-            destinations = tuple(PresetDestination(sink_id=d.sink_id) for d in self.golive.destinations())
+            destinations = tuple(PresetDestination(sink_id=d.sink_id) for d in self.golive.destinations_info())
         preset = Preset(
             name=name,
             creator=creator,

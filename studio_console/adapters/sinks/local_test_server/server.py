@@ -1,4 +1,4 @@
-"""The default sink: an RTMP server inside the app (FFmpeg through PyAV) that shows what OBS really sends.
+"""The local test server: an RTMP server inside the app (FFmpeg through PyAV) that shows what OBS really sends.
 
 FFmpeg's RTMP listen mode accepts one publisher per ``av.open`` and only *warns* when the published
 stream name differs from the one in its URL. The random stream name is this server's token, so the
@@ -19,40 +19,26 @@ import secrets
 import socket
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import Field
-
-from studio_console.adapters.sinks.base import (
-    SecretReader,
-    SinkBase,
-    SinkError,
-    SinkOptions,
-    StreamServiceSettings,
-)
+from studio_console.adapters.sinks.base import SinkError
+from studio_console.adapters.sinks.local_test_server.meter import StreamMeter
+from studio_console.adapters.sinks.local_test_server.recorder import Recorder, unused_path
+from studio_console.adapters.sinks.local_test_server.thumbnails import ThumbnailMaker
 from studio_console.domain.stream import (
-    CheckStatus,
-    DestinationKind,
     LocalServerState,
     LocalServerStatus,
-    PreflightCheck,
     ReceivedStreamInfo,
-    StreamTarget,
     Thumbnail,
 )
 from studio_console.kernel.listeners import add_listener
 from studio_console.logs import secrets as secret_registry
 
 if TYPE_CHECKING:
-    from av.container import InputContainer, OutputContainer
-    from av.packet import Packet
+    from av.container import InputContainer
     from av.stream import Stream
-    from av.video.codeccontext import VideoCodecContext
-    from av.video.frame import VideoFrame
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +47,6 @@ APP_NAME = "live"
 _WRONG_STREAM_NAME = "Unexpected stream"
 # How long the receiving thread may hand the loop nothing while a stream arrives.
 _STATUS_INTERVAL_S = 1.0
-_MEASURE_WINDOW_S = 4.0
 
 StatusListener = Callable[[LocalServerStatus], None]
 ThumbnailListener = Callable[[Thumbnail], None]
@@ -101,191 +86,6 @@ def pick_free_port(host: str) -> int:
 
 class LocalServerError(SinkError):
     """The local test server could not start; the message says why."""
-
-
-class _StreamMeter:
-    """Figures of one publish session, computed from packet sizes and timestamps (stream time)."""
-
-    def __init__(self, video: Stream | None, audio: Stream | None) -> None:
-        self.video = video
-        self.audio = audio
-        self.video_window: deque[tuple[float, int]] = deque()
-        self.audio_window: deque[tuple[float, int]] = deque()
-        self.keyframe_times: deque[float] = deque(maxlen=2)
-        self.keyframes = 0
-        self.first_time: float | None = None
-        self.last_time = 0.0
-        self.received_bytes = 0
-
-    @staticmethod
-    def _seconds(packet: Packet[Any]) -> float | None:
-        stamp = packet.pts if packet.pts is not None else packet.dts
-        if stamp is None or packet.time_base is None:
-            return None
-        return float(stamp * packet.time_base)
-
-    def add(self, packet: Packet[Any]) -> None:
-        self.received_bytes += packet.size
-        at = self._seconds(packet)
-        if at is None:
-            return
-        if self.first_time is None:
-            self.first_time = at
-        self.last_time = max(self.last_time, at)
-        if self.video is not None and packet.stream_index == self.video.index:
-            self.video_window.append((at, packet.size))
-            if packet.is_keyframe:
-                self.keyframes += 1
-                self.keyframe_times.append(at)
-            _trim(self.video_window, at)
-        elif self.audio is not None and packet.stream_index == self.audio.index:
-            self.audio_window.append((at, packet.size))
-            _trim(self.audio_window, at)
-
-    def info(self) -> ReceivedStreamInfo:
-        video_ctx: Any = self.video.codec_context if self.video is not None else None
-        audio_ctx: Any = self.audio.codec_context if self.audio is not None else None
-        fps = _rate(self.video_window)
-        if fps is None and self.video is not None and self.video.average_rate:
-            fps = float(self.video.average_rate)
-        interval = None
-        if len(self.keyframe_times) == 2:
-            interval = self.keyframe_times[1] - self.keyframe_times[0]
-        since_key = self.last_time - self.keyframe_times[-1] if self.keyframe_times else self._received_s()
-        channels = None
-        if audio_ctx is not None:
-            layout = getattr(audio_ctx, "layout", None)
-            channels = int(layout.nb_channels) if layout is not None else None
-        return ReceivedStreamInfo(
-            video_codec=video_ctx.name if video_ctx is not None else None,
-            width=int(video_ctx.width) if video_ctx is not None and video_ctx.width else None,
-            height=int(video_ctx.height) if video_ctx is not None and video_ctx.height else None,
-            fps=round(fps, 2) if fps is not None else None,
-            video_bitrate_kbps=_kbps(self.video_window),
-            keyframe_interval_s=round(interval, 3) if interval is not None else None,
-            seconds_since_keyframe=round(max(0.0, since_key), 3),
-            keyframes=self.keyframes,
-            audio_codec=audio_ctx.name if audio_ctx is not None else None,
-            audio_sample_rate=int(audio_ctx.sample_rate) if audio_ctx is not None and audio_ctx.sample_rate else None,
-            audio_channels=channels,
-            audio_bitrate_kbps=_kbps(self.audio_window),
-            received_s=round(self._received_s(), 3),
-            received_bytes=self.received_bytes,
-        )
-
-    def _received_s(self) -> float:
-        return self.last_time - self.first_time if self.first_time is not None else 0.0
-
-
-def _trim(window: deque[tuple[float, int]], now: float) -> None:
-    while window and window[0][0] < now - _MEASURE_WINDOW_S:
-        window.popleft()
-
-
-def _span(window: deque[tuple[float, int]]) -> float:
-    return window[-1][0] - window[0][0] if len(window) >= 2 else 0.0
-
-
-def _rate(window: deque[tuple[float, int]]) -> float | None:
-    span = _span(window)
-    return (len(window) - 1) / span if span > 0 else None
-
-
-def _kbps(window: deque[tuple[float, int]]) -> float | None:
-    span = _span(window)
-    if span <= 0:
-        return None
-    # The last packet's bytes belong after the span's end.
-    payload = sum(size for _, size in window) - window[-1][1]
-    return round(payload * 8 / 1000 / span, 1)
-
-
-class _ThumbnailMaker:
-    """Decodes the received video and turns a frame into JPEG bytes when one is due."""
-
-    def __init__(self, codec: VideoCodecContext, width: int, interval_s: float) -> None:
-        self.codec = codec
-        self.width = width
-        self.interval_s = interval_s
-        self.synced = False
-        self.last_made = float("-inf")
-        self._encoder: Any = None
-        self._encoder_size: tuple[int, int] | None = None
-
-    def feed(self, packet: Packet[Any], stream_time: float) -> Thumbnail | None:
-        import av
-
-        if not self.synced:
-            if not packet.is_keyframe:
-                return None  # a P-frame without its keyframe only decodes to garbage
-            self.synced = True
-        try:
-            frames = self.codec.decode(packet)
-        except av.error.FFmpegError as exc:
-            log.debug("thumbnail decode failed (%s); waiting for the next keyframe", exc)
-            self.synced = False
-            return None
-        now = time.monotonic()
-        if not frames or now - self.last_made < self.interval_s:
-            return None
-        self.last_made = now
-        return self._jpeg(frames[-1], stream_time)
-
-    def _jpeg(self, frame: VideoFrame, stream_time: float) -> Thumbnail:
-        import av
-
-        width = self.width if 0 < self.width < frame.width else frame.width
-        height = max(2, round(frame.height * width / frame.width / 2) * 2)
-        width -= width % 2
-        if self._encoder_size != (width, height):
-            encoder: Any = av.CodecContext.create("mjpeg", "w")
-            encoder.width, encoder.height = width, height
-            encoder.pix_fmt = "yuvj420p"
-            encoder.time_base = Fraction(1, 25)
-            self._encoder, self._encoder_size = encoder, (width, height)
-        small = frame.reformat(width=width, height=height, format="yuvj420p")
-        data = b"".join(bytes(p) for p in self._encoder.encode(small))
-        return Thumbnail(jpeg=data, width=width, height=height, stream_time_s=round(stream_time, 3))
-
-
-class _Recorder:
-    """Remuxes the received packets into a file (no re-encoding), from the first video keyframe on."""
-
-    def __init__(self, path: Path, streams: Sequence[Stream]) -> None:
-        import av
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.path = path
-        self.output: OutputContainer = av.open(str(path), "w")
-        self.streams = {s.index: self.output.add_stream_from_template(s) for s in streams}
-        self.has_video = any(s.type == "video" for s in streams)
-        self.started = not self.has_video
-
-    def write(self, packet: Packet[Any], is_video: bool) -> None:
-        if not self.started:
-            if not (is_video and packet.is_keyframe):
-                return
-            self.started = True
-        target = self.streams.get(packet.stream_index)
-        if target is None:
-            return
-        packet.stream = target
-        self.output.mux(packet)
-
-    def close(self) -> None:
-        try:
-            self.output.close()
-        except Exception as exc:  # a half-written file must not take the receiver down
-            log.warning("closing the recording %s failed: %s", self.path, exc)
-
-
-def _unused_path(path: Path) -> Path:
-    """``path``, or ``name-2.mkv``, ``name-3.mkv``… when taken: a new publish never overwrites a recording."""
-    candidate, number = path, 1
-    while candidate.exists():
-        number += 1
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-    return candidate
 
 
 class LocalTestServer:
@@ -573,16 +373,16 @@ class LocalTestServer:
 
         video = container.streams.video[0] if container.streams.video else None
         audio = container.streams.audio[0] if container.streams.audio else None
-        meter = _StreamMeter(video, audio)
-        thumbs: _ThumbnailMaker | None = None
+        meter = StreamMeter(video, audio)
+        thumbs: ThumbnailMaker | None = None
         if video is not None:
             codec = video.codec_context
             # One decoding thread and no non-reference frames: a thumbnail needs no more.
             codec.thread_count = 1
             codec.thread_type = "NONE"
             codec.skip_frame = "NONREF"
-            thumbs = _ThumbnailMaker(codec, self.thumbnail_width, self.thumbnail_interval_s)
-        recorder: _Recorder | None = None
+            thumbs = ThumbnailMaker(codec, self.thumbnail_width, self.thumbnail_interval_s)
+        recorder: Recorder | None = None
         record_generation = -1
         streams = [s for s in (video, audio) if s is not None]
         last_status = 0.0
@@ -633,17 +433,17 @@ class LocalTestServer:
             self._post(run_id, self._set_status, self._listening_status(reason, info, time.thread_time()))
         return info
 
-    def _open_recorder(self, wanted: Path, streams: Sequence[Stream]) -> _Recorder | None:
-        path = _unused_path(wanted)
+    def _open_recorder(self, wanted: Path, streams: Sequence[Stream]) -> Recorder | None:
+        path = unused_path(wanted)
         try:
-            recorder = _Recorder(path, streams)
+            recorder = Recorder(path, streams)
         except Exception as exc:
             log.error("cannot record the local test stream to %s: %s", path, exc)
             return None
         log.info("recording the local test stream to %s", path)
         return recorder
 
-    def _receiving_status(self, info: ReceivedStreamInfo, recorder: _Recorder | None) -> LocalServerStatus:
+    def _receiving_status(self, info: ReceivedStreamInfo, recorder: Recorder | None) -> LocalServerStatus:
         size = f"{info.width}x{info.height}" if info.width else "?"
         fps = f"{info.fps:g} fps" if info.fps else "? fps"
         return LocalServerStatus(
@@ -666,90 +466,3 @@ class LocalTestServer:
             if _WRONG_STREAM_NAME not in message:  # it names another publisher's key and ours
                 log.debug("ffmpeg %s: %s", name, message.strip())
         ffmpeg_log.clear()
-
-
-class LocalTestServerOptions(SinkOptions):
-    # 0: a free port is picked on the first start and kept while the app runs.
-    port: int = Field(default=0, ge=0, le=65535)
-    thumbnails: bool = True
-    thumbnail_interval_s: float = Field(default=1.0, gt=0, le=2.0)
-    # Width of the thumbnail in pixels; 0 keeps the received size (pixel checks of what viewers see).
-    thumbnail_width: int = Field(default=320, ge=0)
-
-
-class LocalTestServerSink(SinkBase):
-    """The default destination: a rehearsal that never leaves this PC."""
-
-    sink_type_id = "local_test_server"
-    default_display_name = "Local test server (this PC)"
-    options_model = LocalTestServerOptions
-    destination_kind = DestinationKind.LOCAL_TEST
-
-    def __init__(self, options: SinkOptions | None = None, *, sink_id: str | None = None) -> None:
-        super().__init__(options, sink_id=sink_id)
-        opts = self.options
-        assert isinstance(opts, LocalTestServerOptions)
-        self.server = LocalTestServer(
-            port=opts.port,
-            thumbnails=opts.thumbnails,
-            thumbnail_interval_s=opts.thumbnail_interval_s,
-            thumbnail_width=opts.thumbnail_width,
-        )
-        self.server.subscribe(lambda _status: self._notify())
-
-    @property
-    def is_real_audience(self) -> bool:
-        return False
-
-    @property
-    def needs_key(self) -> bool:
-        return False  # the server makes its own random key
-
-    @property
-    def server_editable(self) -> bool:
-        return False
-
-    def target(self) -> StreamTarget:
-        port = self.server.port
-        server_url = self.server.server_url if port else f"rtmp://{self.server.host} (port picked when it starts)"
-        return StreamTarget(
-            sink_id=self.sink_id,
-            display_name=self.display_name,
-            kind=self.kind,
-            server_url=server_url,
-            key_ref=None,
-            is_real_audience=False,
-        )
-
-    async def prepare(self) -> None:
-        await self.server.start()
-
-    async def stream_settings(self, secrets: SecretReader) -> StreamServiceSettings:
-        await self.server.start()
-        return StreamServiceSettings(server=self.server.server_url, key=self.server.key)
-
-    def preflight(self, secrets: SecretReader) -> tuple[PreflightCheck, ...]:
-        status = self.server.status
-        if status.state is LocalServerState.FAILED:
-            check = PreflightCheck(name="test_server", status=CheckStatus.FAIL, sentence=status.message)
-        elif self.server.running:
-            check = PreflightCheck(
-                name="test_server", status=CheckStatus.PASS, sentence=f"Listening on {self.host_port()}."
-            )
-        else:
-            check = PreflightCheck(
-                name="test_server", status=CheckStatus.PASS, sentence="Starts on 127.0.0.1 when you go live."
-            )
-        return (check,)
-
-    def host_port(self) -> str:
-        return f"{self.server.host}:{self.server.port}"
-
-    def health(self) -> LocalServerStatus | None:
-        return self.server.status
-
-    def subscribe_thumbnails(self, listener: ThumbnailListener) -> Callable[[], None]:
-        return self.server.subscribe_thumbnails(listener)
-
-    async def close(self) -> None:
-        await self.server.stop()
