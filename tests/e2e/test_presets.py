@@ -23,6 +23,7 @@ from typing import Any
 import pytest
 from obswebsocket import requests as obs_requests
 from PIL import Image
+from pytestqt.qtbot import QtBot
 
 from studio_console.cli import LaunchOptions
 from studio_console.core import StudioCore
@@ -249,3 +250,32 @@ def test_switching_presets_through_the_api_changes_obs_card_destination_and_chat
             await core.close()
 
     asyncio.run(main())
+
+
+def test_the_presets_dock_lists_the_days_shows_and_switches_from_a_click(
+    qtbot: QtBot, qloop: asyncio.AbstractEventLoop, obs: RunningObs, tmp_path: Path
+) -> None:
+    from tests.e2e.test_app_with_obs import make_app
+    from tests.e2e.test_product_cards import remove_overlay
+
+    remove_overlay(obs)
+    try:
+        with make_app(qtbot, qloop, obs, tmp_path / "studio") as app:
+            app.wait(lambda: app.shell.presets is not None, timeout=20, what="the Presets dock")
+            store = app.core.preset_store
+            plain = PRESET_A.model_copy(update={"obs_scene_collection": None, "chat_sources": ()})
+            store.save(plain, Catalog(products=(product("A-TEE", "Anna's Linen Tee"),)))
+            store.save(Preset(name="Cara Cooks"))
+            store.set_day_order(["Cara Cooks", plain.name])
+            app.shell.presets.refresh()
+            picker = app.shell.preset_picker
+            assert picker.names() == ["Cara Cooks", plain.name]
+            picker.list.setCurrentRow(1)
+            picker.switch_button.click()
+            app.wait(lambda: app.core.presets is not None and app.core.presets.active == plain.name, timeout=30)
+            app.wait(lambda: "Switched to" in picker.progress_label.text(), what="the switch's result shown")
+            assert picker.active_label.text() == f"On air: {plain.name}"
+            assert app.core.products is not None
+            assert [p.sku for p in app.core.products.show.catalog.products] == ["A-TEE"]
+    finally:
+        remove_overlay(obs)
