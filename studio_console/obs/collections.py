@@ -7,7 +7,6 @@ collection; nothing else should be sent to OBS until it returns.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
@@ -28,13 +27,11 @@ R = TypeVar("R")
 
 
 class CollectionSession(Protocol):
-    def subscribe_obs_events(self, listener: Callable[[ObsEvent], None]) -> Callable[[], None]: ...
-
     async def call(self, request: Request[R], *, timeout: float | None = None) -> R: ...
 
-
-class SwitchTimeout(ObsError):
-    """OBS did not report the switch in time."""
+    async def call_exclusive(
+        self, request: Request[R], until: Callable[[ObsEvent], bool], *, timeout: float | None = None
+    ) -> R: ...
 
 
 class SceneCollections:
@@ -82,21 +79,8 @@ class SceneCollections:
         return True
 
     async def _send_and_wait(self, request: Command, report: ObsEvent) -> None:
-        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def on_event(event: ObsEvent) -> None:
-            # Subscribed before sending, so a report that overtakes the answer is not missed.
-            if event == report and not reported.done():
-                reported.set_result(None)
-
-        unsubscribe = self.session.subscribe_obs_events(on_event)
-        try:
-            await self.session.call(request, timeout=self.timeout_s)
-            try:
-                await asyncio.wait_for(reported, self.timeout_s)
-            except TimeoutError as exc:
-                raise SwitchTimeout(f"OBS did not report the switch to {report} within {self.timeout_s:g} s") from exc
-        finally:
-            unsubscribe()
+        # The session holds every other request until OBS reports the switch (the report may
+        # overtake the answer: the session listens before it sends).
+        await self.session.call_exclusive(request, lambda event: event == report, timeout=self.timeout_s)
         if self.after_switch is not None:
             await self.after_switch()

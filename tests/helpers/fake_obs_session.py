@@ -81,6 +81,24 @@ class FakeObsSession:
     async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
         return request.parse(await self._request(request.request_type, request.data(), timeout))
 
+    async def call_exclusive(
+        self, request: Request[R], until: Callable[[ObsEvent], bool], *, timeout: float | None = None
+    ) -> R:
+        """Like ObsSession's: answers once an event satisfies ``until`` (other callers are not held here)."""
+        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_event(event: ObsEvent) -> None:
+            if until(event) and not reported.done():
+                reported.set_result(None)
+
+        unsubscribe = self.subscribe_obs_events(on_event)
+        try:
+            answer = await self.call(request, timeout=timeout)
+            await asyncio.wait_for(reported, timeout)
+            return answer
+        finally:
+            unsubscribe()
+
     async def call_batch(
         self, requests: Sequence[Request[Any]], *, halt_on_failure: bool = False, **_options: Any
     ) -> tuple[Outcome[Any], ...]:

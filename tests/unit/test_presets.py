@@ -317,3 +317,42 @@ def test_cards_drawn_with_two_brands_show_each_brands_colours() -> None:
     assert dominant("B") == (0x0F, 0x76, 0x6E)
     outside = (rect.x - 5, rect.y - 5)
     assert pictures["A"].getpixel(outside) == pictures["B"].getpixel(outside)
+
+
+# -- the OBS session holds other requests during a collection switch -------------------------------
+
+
+def test_the_session_holds_every_other_request_until_the_collection_switch_is_reported() -> None:
+    from studio_console.obs.errors import ObsTimeout
+    from studio_console.obs.requests import GetVersion, SetCurrentSceneCollection
+    from studio_console.obs.session import Backoff, ObsSession
+    from tests.helpers.fake_obs_server import FakeObsServer
+
+    async def main() -> None:
+        server = FakeObsServer()
+        server.responses["SetCurrentSceneCollection"] = {}
+        port = await server.start()
+        session = ObsSession("127.0.0.1", port, None, backoff=Backoff(first_s=0.05, cap_s=0.2))
+        session.start()
+        try:
+            while not session.snapshot.connection.connected:
+                await asyncio.sleep(0.01)
+            # The fake never reports the switch: the exclusive request ends by its timeout.
+            switch = asyncio.ensure_future(
+                session.call_exclusive(SetCurrentSceneCollection("B"), lambda event: False, timeout=1.0)
+            )
+            while "SetCurrentSceneCollection" not in server.requests_seen:
+                await asyncio.sleep(0.01)
+            sent_at = len(server.requests_seen)
+            held = asyncio.ensure_future(session.call(GetVersion()))
+            with pytest.raises(ObsTimeout, match="did not report"):
+                await switch
+            assert not held.done()
+            assert "GetVersion" not in server.requests_seen[sent_at:]
+            await held  # let through once the switch is over
+            assert "GetVersion" in server.requests_seen[sent_at:]
+        finally:
+            await session.stop()
+            await server.stop()
+
+    asyncio.run(main())
