@@ -22,7 +22,7 @@ from studio_console.domain.card import CardLayout, CardState, Theme, card_for, c
 from studio_console.domain.catalog import Catalog, CatalogError, Product, Variant
 from studio_console.domain.money import PriceError, check_price, format_money, parse_price
 from studio_console.domain.show import FLASH_SALE_MAX_S, FLASH_SALE_MIN_S, AtZero, FlashSaleState, ShowState
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.obs.errors import ObsError
 from studio_console.services.overlay.scene import OverlayChange, OverlayError
 
@@ -125,8 +125,8 @@ class ProductShow:
         self._on_air: tuple[CardState, int, int] | None = None
         self._on_air_known = False
         self._problem: str | None = None
-        self._listeners: list[Callable[[ShowState], None]] = []
-        self._catalog_listeners: list[Callable[[Catalog], None]] = []
+        self._listeners: Listeners[[ShowState]] = Listeners("listeners")
+        self._catalog_listeners: Listeners[[Catalog]] = Listeners("catalog")
         self._tasks: set[asyncio.Task[None]] = set()
         # Rendered PNGs by (card, canvas): queued products are drawn ahead, so a pin only sends.
         self._pngs: OrderedDict[tuple[CardState, int, int], bytes] = OrderedDict()
@@ -138,11 +138,11 @@ class ProductShow:
 
     def subscribe(self, listener: Callable[[ShowState], None]) -> Callable[[], None]:
         """Call ``listener(state)`` on every change (on the loop); returns an unsubscribe function."""
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def subscribe_catalog(self, listener: Callable[[Catalog], None]) -> Callable[[], None]:
         """Call ``listener(catalog)`` when the show changed the catalog (stock, edits): save it there."""
-        return add_listener(self._catalog_listeners, listener)
+        return self._catalog_listeners.add(listener)
 
     @property
     def state(self) -> ShowState:
@@ -181,19 +181,11 @@ class ProductShow:
         if state == self._state:
             return
         self._state = state
-        for listener in list(self._listeners):
-            try:
-                listener(state)
-            except Exception:
-                log.exception("show state listener failed")
+        self._listeners.notify(state)
 
     def _catalog_changed(self) -> None:
         self._schedule_prerender()
-        for listener in list(self._catalog_listeners):
-            try:
-                listener(self._catalog)
-            except Exception:
-                log.exception("catalog listener failed")
+        self._catalog_listeners.notify(self._catalog)
 
     def _title(self, sku: str | None) -> str | None:
         hit = self._catalog.find(sku) if sku else None
