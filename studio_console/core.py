@@ -37,6 +37,7 @@ from studio_console.kernel.listeners import Listeners
 from studio_console.kernel.tasks import TaskRunner
 from studio_console.logs import log_file_handler
 from studio_console.logs import secrets as log_secrets
+from studio_console.obs.collections import SceneCollections
 from studio_console.obs.launcher import obs_executable
 from studio_console.obs.session import ObsSession
 from studio_console.services.chat.hub import ChatHub
@@ -52,12 +53,16 @@ from studio_console.services.overlay.chat_on_air import ChatOnAir
 from studio_console.services.overlay.placement import CardPlacement, PlacementRule
 from studio_console.services.overlay.ports import ChatCardRenderer
 from studio_console.services.overlay.scene import OverlayService
+from studio_console.services.presets.store import PresetStore
+from studio_console.services.presets.studio import StudioPresetPorts, live_refusal
+from studio_console.services.presets.switcher import PresetSwitcher
 from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_catalog
 from studio_console.services.products.keeper import CatalogKeeper, ProductDesk, short_code_lookup
 from studio_console.services.products.pictures import ProductPictures, product_pictures
 from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
+from studio_console.services.remote.preset_endpoints import PresetApi
 from studio_console.services.remote.rundown_endpoints import RundownApi
 from studio_console.services.remote.show_endpoints import ShowApi
 from studio_console.services.rundown.desk import RundownDesk
@@ -217,6 +222,10 @@ class StudioCore:
         self.rundown: RundownDesk | None = None
         self.pictures: ProductPictures | None = None
         self.show_log: ShowLog | None = None
+        self.preset_store = PresetStore(paths.data_dir)
+        self.obs_collections = SceneCollections(self.session, after_switch=self.session.resync)
+        self.presets: PresetSwitcher | None = None
+        self.preset_ports: StudioPresetPorts | None = None
         self._logged_cue: str | None = None
         self._show_log_failing = False
         self.remote_server: JsonHttpServer | None = None
@@ -468,6 +477,27 @@ class StudioCore:
         if self.show_log is not None:
             show_api = ShowApi(self.remote_server, self.show_log)
             self.remote.add_state_section("show", show_api.state)
+        if self.presets is not None:
+            preset_api = PresetApi(self.remote_server, self.presets)
+            self.remote.add_state_section("preset", preset_api.state)
+
+    def build_presets(self) -> PresetSwitcher:
+        """Creator presets: the switcher drives chat, overlay, products, brand and go-live through the ports."""
+        assert self.products is not None and self.placement is not None and self.chat is not None
+        hub = self.chat
+        self.preset_ports = StudioPresetPorts(
+            self.settings,
+            self.secrets,
+            self.preset_store,
+            self.products,
+            self.placement,
+            self.golive,
+            self.set_chat_sources,
+            self.set_chat_rules,
+            lambda: hub.rules,
+        )
+        golive = self.golive
+        return PresetSwitcher(self.preset_store, self.preset_ports, self.obs_collections, lambda: live_refusal(golive))
 
     def _notice(self, problem: Problem) -> None:
         if self.is_ready:
@@ -617,6 +647,7 @@ class StudioCore:
             self.session.subscribe(self._on_snapshot),
         ]
         self.show_log = await self.build_show_log(desk.show)
+        self.presets = self.build_presets()
         if settings.remote.enabled:
             self.build_remote()
         self.is_ready = True

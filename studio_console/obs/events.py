@@ -60,6 +60,18 @@ class InputVolumeMeters:
     levels: Mapping[str, tuple[float, float]]
 
 
+@dataclass(frozen=True, slots=True)
+class CurrentSceneCollectionChanged:
+    """OBS finished switching scene collections: requests are safe again."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentProfileChanged:
+    name: str
+
+
 ObsEvent = (
     SceneRemoved
     | SceneNameChanged
@@ -68,6 +80,8 @@ ObsEvent = (
     | SceneItemRemoved
     | SceneItemEnableStateChanged
     | InputVolumeMeters
+    | CurrentSceneCollectionChanged
+    | CurrentProfileChanged
 )
 
 
@@ -95,6 +109,8 @@ _TRANSLATIONS: dict[str, Callable[[JsonDict], ObsEvent]] = {
         str(d.get("sceneName", "")), int(d.get("sceneItemId", -1)), bool(d.get("sceneItemEnabled"))
     ),
     "InputVolumeMeters": _meter_levels,
+    "CurrentSceneCollectionChanged": lambda d: CurrentSceneCollectionChanged(str(d.get("sceneCollectionName", ""))),
+    "CurrentProfileChanged": lambda d: CurrentProfileChanged(str(d.get("profileName", ""))),
 }
 
 TRANSLATED_EVENTS = frozenset(_TRANSLATIONS)

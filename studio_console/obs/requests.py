@@ -589,3 +589,55 @@ class StartRecord(Command):
 @dataclass(frozen=True, slots=True)
 class StopRecord(Command):
     pass
+
+
+# -- scene collections and profiles ----------------------------------------------------------------
+
+
+class NamedList(NamedTuple):
+    """The current name and every name (scene collections or profiles)."""
+
+    current: str
+    names: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class GetSceneCollectionList(Request[NamedList]):
+    def parse(self, response: JsonDict) -> NamedList:
+        names = tuple(str(n) for n in response.get("sceneCollections") or ())
+        return NamedList(str(response.get("currentSceneCollectionName") or ""), names)
+
+
+@dataclass(frozen=True, slots=True)
+class SetCurrentSceneCollection(Command):
+    """Switches collections; nothing else may be sent until CurrentSceneCollectionChanged (obs/collections.py)."""
+
+    name: str
+
+    def data(self) -> JsonDict:
+        return {"sceneCollectionName": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class CreateSceneCollection(Command):
+    """Creates an empty collection and switches to it (the same wait as SetCurrentSceneCollection)."""
+
+    name: str
+
+    def data(self) -> JsonDict:
+        return {"sceneCollectionName": self.name}
+
+
+@dataclass(frozen=True, slots=True)
+class GetProfileList(Request[NamedList]):
+    def parse(self, response: JsonDict) -> NamedList:
+        names = tuple(str(n) for n in response.get("profiles") or ())
+        return NamedList(str(response.get("currentProfileName") or ""), names)
+
+
+@dataclass(frozen=True, slots=True)
+class SetCurrentProfile(Command):
+    name: str
+
+    def data(self) -> JsonDict:
+        return {"profileName": self.name}

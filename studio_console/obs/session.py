@@ -92,6 +92,13 @@ class ObsSession:
         self._meters = False
         self._resyncing: list[tuple[str, JsonDict]] | None = None
         self._side_tasks: set[asyncio.Task[Any]] = set()
+        # Closed while a scene collection switch runs: requests during one are undefined behaviour in
+        # obs-websocket, so every other request waits here (see ``call_exclusive``).
+        self._open = asyncio.Event()
+        self._open.set()
+        self._in_flight = 0
+        self._drained = asyncio.Event()
+        self._drained.set()
 
     # -- observers ---------------------------------------------------------------------------------
 
@@ -322,6 +329,10 @@ class ObsSession:
         """
         missed = 0
         while client.connected and not closed.done():
+            if not self._open.is_set():
+                # No probe during a scene collection switch (it is the one request allowed then).
+                await self._open.wait()
+                continue
             started = time.monotonic()
             try:
                 await client.probe(self.liveness_timeout_s)
@@ -472,7 +483,8 @@ class ObsSession:
         while client.connected:
             started = time.monotonic()
             try:
-                results = await client.batch(calls)
+                async with self._admitted():
+                    results = await client.batch(calls)
                 stats, stream, record = (r.raise_for_status() for r in results)
             except ObsError as exc:
                 log.debug("stats poll failed: %s", exc)
@@ -488,9 +500,59 @@ class ObsSession:
             raise ObsNotConnected("OBS is not connected")
         return client
 
+    @contextlib.asynccontextmanager
+    async def _admitted(self) -> Any:
+        while not self._open.is_set():
+            await self._open.wait()
+        self._in_flight += 1
+        self._drained.clear()
+        try:
+            yield
+        finally:
+            self._in_flight -= 1
+            if self._in_flight == 0:
+                self._drained.set()
+
     async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
         """Send one request; returns its typed answer, raises ObsRequestError with OBS's status."""
-        return request.parse(await self._require_client().request(request.request_type, request.data(), timeout))
+        async with self._admitted():
+            client = self._require_client()
+            return request.parse(await client.request(request.request_type, request.data(), timeout))
+
+    async def call_exclusive(
+        self, request: Request[R], until: Callable[[ObsEvent], bool], *, timeout: float | None = None
+    ) -> R:
+        """Send ``request`` alone: wait for requests in flight, hold every new one until an event
+        satisfies ``until`` (a scene collection switch is reported by CurrentSceneCollectionChanged).
+
+        Raises ObsTimeout when OBS does not report within ``timeout``; requests are let through then.
+        """
+        limit = timeout if timeout is not None else self.request_timeout
+        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_event(event: ObsEvent) -> None:
+            if until(event) and not reported.done():
+                reported.set_result(None)
+
+        while not self._open.is_set():  # one exclusive request at a time
+            await self._open.wait()
+        self._open.clear()
+        unsubscribe = self.subscribe_obs_events(on_event)
+        try:
+            try:
+                await asyncio.wait_for(self._drained.wait(), limit)
+            except TimeoutError as exc:
+                raise ObsTimeout(f"requests to OBS still in flight after {limit:g} s") from exc
+            client = self._require_client()
+            answer = request.parse(await client.request(request.request_type, request.data(), limit))
+            try:
+                await asyncio.wait_for(reported, limit)
+            except TimeoutError as exc:
+                raise ObsTimeout(f"OBS did not report {request.request_type} done within {limit:g} s") from exc
+            return answer
+        finally:
+            unsubscribe()
+            self._open.set()
 
     @overload
     async def call_batch(
@@ -560,7 +622,8 @@ class ObsSession:
     # Raw obs-websocket requests: only the OBS layer itself names request types.
 
     async def _request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
-        return await self._require_client().request(request_type, data, timeout)
+        async with self._admitted():
+            return await self._require_client().request(request_type, data, timeout)
 
     async def _batch(
         self,
@@ -570,9 +633,10 @@ class ObsSession:
         halt_on_failure: bool = False,
         timeout: float | None = None,
     ) -> list[BatchResult]:
-        return await self._require_client().batch(
-            requests, execution=execution, halt_on_failure=halt_on_failure, timeout=timeout
-        )
+        async with self._admitted():
+            return await self._require_client().batch(
+                requests, execution=execution, halt_on_failure=halt_on_failure, timeout=timeout
+            )
 
     async def set_meters(self, enabled: bool) -> None:
         """Turn the high-volume InputVolumeMeters events on or off (they cost OBS and us CPU)."""

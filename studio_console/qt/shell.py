@@ -68,6 +68,7 @@ class QtShell:
         self.rundown: Any = None
         self.host_view: Any = None
         self.shows: Any = None
+        self.presets: Any = None
         self.chat_model: Any = None
         self._dialogs: dict[str, Any] = {}
         self._unsubscribe = [core.problems.add(self._show_problem), core.ready.add(self._core_ready)]
@@ -165,6 +166,13 @@ class QtShell:
             self.shows_panel = ShowLogPanel()
             window.add_dock("Shows", self.shows_panel, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Output")
             self.shows = ShowLogBridge(core, self.shows_panel)
+        if core.presets is not None and self.presets is None:
+            from studio_console.qt.bridges.presets_bridge import PresetsBridge
+            from studio_console.qt.views.preset_picker import PresetPicker
+
+            self.preset_picker = PresetPicker()
+            window.add_dock("Presets", self.preset_picker, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Output")
+            self.presets = PresetsBridge(core, self.preset_picker)
 
     # -- problems ---------------------------------------------------------------------------------
 
@@ -400,7 +408,7 @@ class QtShell:
             unsubscribe()
         if self.host_view is not None:
             self.host_view.close()
-        for bridge in (self.obs, self.chat, self.output, self.rundown, self.shows):
+        for bridge in (self.obs, self.chat, self.output, self.rundown, self.shows, self.presets):
             if bridge is not None and hasattr(bridge, "close"):
                 bridge.close()
         logging.getLogger().removeHandler(self._log_handler)

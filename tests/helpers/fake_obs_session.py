@@ -16,7 +16,7 @@ from studio_console.domain.obs_state import (
 from studio_console.obs import translate
 from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
-from studio_console.obs.events import ObsEvent
+from studio_console.obs.events import CurrentProfileChanged, CurrentSceneCollectionChanged, ObsEvent
 from studio_console.obs.requests import Outcome, Request
 
 JsonDict = dict[str, Any]
@@ -58,6 +58,12 @@ class FakeObsSession:
         self.requests: list[tuple[str, JsonDict | None]] = []
         self._listeners: list[Callable[[ObsSnapshot], None]] = []
         self._event_listeners: list[Callable[[ObsEvent], None]] = []
+        # Scene collections and profiles: a switch answers, then reports it with OBS's event.
+        self.scene_collections = ["Untitled"]
+        self.current_collection = "Untitled"
+        self.profiles = ["Untitled"]
+        self.current_profile = "Untitled"
+        self.report_switches = True
         self._held: dict[str, asyncio.Event] = {}
         self._failures: dict[str, tuple[int, str]] = {}
         self._item_ids = 0
@@ -74,6 +80,24 @@ class FakeObsSession:
 
     async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
         return request.parse(await self._request(request.request_type, request.data(), timeout))
+
+    async def call_exclusive(
+        self, request: Request[R], until: Callable[[ObsEvent], bool], *, timeout: float | None = None
+    ) -> R:
+        """Like ObsSession's: answers once an event satisfies ``until`` (other callers are not held here)."""
+        reported: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_event(event: ObsEvent) -> None:
+            if until(event) and not reported.done():
+                reported.set_result(None)
+
+        unsubscribe = self.subscribe_obs_events(on_event)
+        try:
+            answer = await self.call(request, timeout=timeout)
+            await asyncio.wait_for(reported, timeout)
+            return answer
+        finally:
+            unsubscribe()
 
     async def call_batch(
         self, requests: Sequence[Request[Any]], *, halt_on_failure: bool = False, **_options: Any
@@ -138,6 +162,22 @@ class FakeObsSession:
             return {"sceneItemId": self._item_ids}
         if request_type == "GetSceneItemList":
             return {"sceneItems": []}
+        if request_type == "GetSceneCollectionList":
+            return {"currentSceneCollectionName": self.current_collection, "sceneCollections": self.scene_collections}
+        if request_type == "GetProfileList":
+            return {"currentProfileName": self.current_profile, "profiles": self.profiles}
+        if request_type == "SetCurrentSceneCollection":
+            assert data is not None
+            self.current_collection = data["sceneCollectionName"]
+            if self.report_switches:
+                asyncio.get_running_loop().call_soon(self.emit, CurrentSceneCollectionChanged(self.current_collection))
+            return {}
+        if request_type == "SetCurrentProfile":
+            assert data is not None
+            self.current_profile = data["profileName"]
+            if self.report_switches:
+                asyncio.get_running_loop().call_soon(self.emit, CurrentProfileChanged(self.current_profile))
+            return {}
         if request_type == "GetProfileParameter":
             assert data is not None
             value = self.profile.get((data["parameterCategory"], data["parameterName"]))
