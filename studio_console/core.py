@@ -495,6 +495,7 @@ class StudioCore:
             self.set_chat_sources,
             self.set_chat_rules,
             lambda: hub.rules,
+            rundown=self.rundown.service if self.rundown is not None else None,
         )
         golive = self.golive
         return PresetSwitcher(self.preset_store, self.preset_ports, self.obs_collections, lambda: live_refusal(golive))

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from studio_console.domain.base import StrictFrozen
 from studio_console.domain.card import CardLayout, Theme
+from studio_console.domain.rundown import Rundown
 
 # Option names that would hold a secret: a preset file must never carry one (keys live in the keyring).
 _SECRET_OPTION = re.compile(r"(?:^|_)(?:key|streamkey|secret|token|password|passwd)(?:$|_)", re.IGNORECASE)
@@ -64,8 +65,8 @@ class Preset(StrictFrozen):
     brand: PresetBrand = PresetBrand()
     # Tonight's queue, as SKUs of this preset's own catalog (kept in a catalog file beside the preset).
     queue: tuple[str, ...] = ()
-    # The run of show: filled by the rundown feature when it lands; kept as written until then.
-    rundown: dict[str, Any] | None = None
+    # The creator's run of show, loaded into the Rundown panel by the switch (None: an empty rundown).
+    rundown: Rundown | None = None
     destinations: tuple[PresetDestination, ...] = ()
     # The destination selected for going live; one of ``destinations`` (or None: keep the current one).
     selected_destination: str | None = None
@@ -115,6 +116,7 @@ class SwitchStep(StrEnum):
     OBS_PROFILE = "OBS profile"
     OVERLAY = "overlay and card placement"
     PRODUCTS = "products and queue"
+    RUNDOWN = "run of show"
     BRAND = "brand"
     DESTINATIONS = "destinations"
     START_CHAT = "start chat"

@@ -65,7 +65,9 @@ def test_quit_signal_saves_layout_and_stops_the_obs_the_app_started(
     reader.start()
     try:
         assert connected.wait(90), "demo mode never connected to its OBS:\n" + "".join(lines[-40:])
-        obs_pids = [int(m.group(1)) for line in lines if (m := re.search(r"started OBS \(pid (\d+)\)", line))]
+        obs_pids = [
+            int(m.group(1)) for line in lines if (m := re.search(r"started OBS \((?:[^)]*, )?pid (\d+)\)", line))
+        ]
         assert obs_pids, "".join(lines)
         app.send_signal(signum)
         assert app.wait(timeout=60) == 0, "".join(lines[-40:])

@@ -82,7 +82,7 @@ def test_kill_9_of_the_app_leaves_no_obs(xvfb: VirtualDisplay, tmp_path: Path, m
     seen: list[str] = []
     children: set[int] = set()
     try:
-        obs_pid = int(wait_for_line(lines, r"started OBS \(pid (\d+)\)", seen).group(1))
+        obs_pid = int(wait_for_line(lines, r"started OBS \((?:[^)]*, )?pid (\d+)\)", seen).group(1))
         wait_for_line(lines, r"OBS connection connected", seen)
         children = descendants(app.pid)
         assert obs_pid in children

@@ -20,6 +20,7 @@ from studio_console.domain.presets import (
     SwitchProgress,
     SwitchStep,
 )
+from studio_console.domain.rundown import Cue, CueKind, Rundown
 from studio_console.obs.collections import SceneCollections
 from studio_console.obs.events import CurrentSceneCollectionChanged
 from studio_console.render.card_renderer import CardRenderer
@@ -53,6 +54,12 @@ def preset_a() -> Preset:
         excluded_scenes=("Intro",),
         obs_scene_collection="Anna",
         obs_profile="Anna profile",
+        rundown=Rundown(
+            cues=(
+                Cue(id="welcome", title="Welcome", kind=CueKind.SEGMENT, duration_s=60),
+                Cue(id="linen-tee", title="Linen tee", kind=CueKind.PRODUCT, duration_s=120, sku="TEE"),
+            )
+        ),
     )
 
 
@@ -177,6 +184,9 @@ class RecordingPorts:
     async def load_products(self, preset_name: str, catalog: Catalog, queue: tuple[str, ...]) -> None:
         self._record("load_products", ([p.sku for p in catalog.products], queue))
 
+    async def load_rundown(self, rundown: Rundown | None) -> None:
+        self._record("load_rundown", [c.title for c in rundown.cues] if rundown else [])
+
     async def apply_brand(self, brand: PresetBrand) -> None:
         self._record("apply_brand", brand.theme.panel)
 
@@ -207,6 +217,7 @@ def test_a_switch_runs_in_the_safe_order_and_reports_each_step(tmp_path: Path) -
         ("stop_chat", None),
         ("rebuild_overlay", (("Intro",), "Anna")),
         ("load_products", (["TEE"], ("TEE",))),
+        ("load_rundown", ["Welcome", "Linen tee"]),
         ("apply_brand", "#FF1E3A8A"),
         ("apply_destinations", "twitch-anna"),
         ("start_chat", ((PresetChatSource(kind="twitch", options={"channel": "anna"}),), ("spam",))),
@@ -273,6 +284,7 @@ def test_a_failure_halfway_says_what_switched_and_restarts_chat(tmp_path: Path) 
     assert result.switched == (SwitchStep.OBS_COLLECTION, SwitchStep.OBS_PROFILE, SwitchStep.OVERLAY)
     assert result.not_switched == (
         SwitchStep.PRODUCTS,
+        SwitchStep.RUNDOWN,
         SwitchStep.BRAND,
         SwitchStep.DESTINATIONS,
         SwitchStep.START_CHAT,
@@ -356,3 +368,25 @@ def test_the_session_holds_every_other_request_until_the_collection_switch_is_re
             await server.stop()
 
     asyncio.run(main())
+
+
+def test_the_studio_loads_the_presets_run_of_show_into_the_rundown(tmp_path: Path) -> None:
+    """The ports over a real RundownService: the preset's cues replace the last show's, a live cue ends first."""
+    from studio_console.services.presets.studio import StudioPresetPorts
+    from studio_console.services.rundown.service import RundownService
+    from tests.helpers.rundown import RecordingStage
+
+    async def scenario() -> None:
+        service = RundownService(RecordingStage())
+        service.set_rundown(Rundown(cues=(Cue(title="Yesterday", kind=CueKind.SEGMENT, duration_s=30),)))
+        await service.go(0)
+        assert service.locked
+        ports = StudioPresetPorts.__new__(StudioPresetPorts)
+        ports.rundown = service
+        await ports.load_rundown(preset_a().rundown)
+        assert [c.title for c in service.rundown.cues] == ["Welcome", "Linen tee"] and not service.locked
+        await ports.load_rundown(None)
+        assert service.rundown.cues == ()
+        await service.close()
+
+    asyncio.run(scenario())

@@ -10,10 +10,12 @@ from studio_console.domain.catalog import Catalog
 from studio_console.domain.chat import ChatRules
 from studio_console.domain.obs_status import OutputPhase
 from studio_console.domain.presets import Preset, PresetBrand, PresetChatSource, PresetDestination
+from studio_console.domain.rundown import Rundown
 from studio_console.services.golive.service import GoLiveService
 from studio_console.services.overlay.placement import CardPlacement, PlacementRule
 from studio_console.services.presets.store import PresetStore
 from studio_console.services.products.keeper import ProductDesk
+from studio_console.services.rundown.service import RundownService
 from studio_console.settings.keeper import SettingsKeeper
 from studio_console.settings.model import ChatSourceConfig
 from studio_console.settings.secrets import SecretStore
@@ -51,6 +53,7 @@ class StudioPresetPorts:
         set_chat_sources: SetChatSources,
         set_chat_rules: SetChatRules,
         current_rules: Callable[[], ChatRules],
+        rundown: RundownService | None = None,
     ) -> None:
         self.settings = settings
         self.secrets = secrets
@@ -61,6 +64,7 @@ class StudioPresetPorts:
         self._set_chat_sources = set_chat_sources
         self._set_chat_rules = set_chat_rules
         self._current_rules = current_rules
+        self.rundown = rundown
         self._stopped: list[ChatSourceConfig] | None = None
 
     async def stop_chat(self) -> None:
@@ -89,6 +93,15 @@ class StudioPresetPorts:
         await show.unpin()
         await show.set_catalog(catalog)
         show.set_queue([sku for sku in queue if catalog.find(sku) is not None])
+
+    async def load_rundown(self, rundown: Rundown | None) -> None:
+        """The preset's run of show replaces the current one (a cue still live from the last show ends)."""
+        if self.rundown is None:
+            return
+        if self.rundown.locked:
+            await self.rundown.end()
+        self.rundown.reset()
+        self.rundown.set_rundown(rundown or Rundown())
 
     async def apply_brand(self, brand: PresetBrand) -> None:
         self.settings.update("products", card_layout=brand.card_layout.value)
@@ -127,5 +140,6 @@ class StudioPresetPorts:
             ),
             blocked_words=tuple(self._current_rules().blocked_words),
             excluded_scenes=tuple(sorted(self.placement.rule.excluded)),
+            rundown=self.rundown.rundown if self.rundown is not None and self.rundown.rundown.cues else None,
         )
         return preset, show.catalog

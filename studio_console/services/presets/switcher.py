@@ -23,6 +23,7 @@ from studio_console.domain.presets import (
     SwitchResult,
     SwitchStep,
 )
+from studio_console.domain.rundown import Rundown
 from studio_console.kernel.listeners import Listeners
 from studio_console.services.presets.store import PresetError, PresetStore
 
@@ -59,6 +60,7 @@ class StudioPorts(Protocol):
 
     async def rebuild_overlay(self, excluded_scenes: tuple[str, ...]) -> None: ...
     async def load_products(self, preset_name: str, catalog: Catalog, queue: tuple[str, ...]) -> None: ...
+    async def load_rundown(self, rundown: Rundown | None) -> None: ...
     async def apply_brand(self, brand: PresetBrand) -> None: ...
     async def apply_destinations(self, preset: Preset) -> None: ...
 
@@ -110,6 +112,7 @@ class PresetSwitcher:
         steps += [
             SwitchStep.OVERLAY,
             SwitchStep.PRODUCTS,
+            SwitchStep.RUNDOWN,
             SwitchStep.BRAND,
             SwitchStep.DESTINATIONS,
             SwitchStep.START_CHAT,
@@ -174,6 +177,8 @@ class PresetSwitcher:
             await self.ports.rebuild_overlay(preset.excluded_scenes)
         elif step is SwitchStep.PRODUCTS:
             await self.ports.load_products(preset.name, catalog, preset.queue)
+        elif step is SwitchStep.RUNDOWN:
+            await self.ports.load_rundown(preset.rundown)
         elif step is SwitchStep.BRAND:
             await self.ports.apply_brand(preset.brand)
         elif step is SwitchStep.DESTINATIONS:
