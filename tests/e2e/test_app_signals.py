@@ -16,6 +16,9 @@ import pytest
 
 from studio_console.obs.launcher import VirtualDisplay, free_port
 
+# The launcher's line: "started OBS (PATH, pid 123) on websocket port 4455".
+STARTED_OBS = re.compile(r"started OBS \((?:[^)]*, )?pid (\d+)\)")
+
 
 def pid_alive(pid: int) -> bool:
     try:
