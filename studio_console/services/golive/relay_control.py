@@ -115,7 +115,10 @@ class RelayControl:
         service = await sink.stream_settings(self.golive.secrets)
         url = service.server.rstrip("/") + ("/" + service.key if service.key else "")
         relay.start(RelayTarget(sink.sink_id, sink.display_name, url))
-        if self.golive.session.snapshot.stream.phase is OutputPhase.STOPPED and not self.golive.status.start_in_progress:
+        if (
+            self.golive.session.snapshot.stream.phase is OutputPhase.STOPPED
+            and not self.golive.status.start_in_progress
+        ):
             self.golive.select(receiver.sink_id)
             await self.golive.start()
         status = relay.status(sink.sink_id)
