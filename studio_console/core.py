@@ -41,8 +41,8 @@ from studio_console.obs.session import ObsSession
 from studio_console.services.chat.hub import ChatHub
 from studio_console.services.chat.sources import add_configured_sources
 from studio_console.services.chat.viewer_book import ViewerBook
-from studio_console.services.golive.service import GoLiveService
 from studio_console.services.golive.relay_control import RelayControl
+from studio_console.services.golive.service import GoLiveService
 from studio_console.services.obs_control.outputs import OutputControl
 from studio_console.services.obs_control.starter_scenes import install_starter_scenes
 from studio_console.services.obs_control.switcher import SceneSwitcher
