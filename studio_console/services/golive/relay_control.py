@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets as pysecrets
 import time
@@ -10,7 +11,7 @@ from typing import Protocol, runtime_checkable
 
 from studio_console.adapters.sinks.base import Sink
 from studio_console.adapters.sinks.local_test_server.relay import Relay, RelayTarget
-from studio_console.domain.obs_state import OutputPhase
+from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
 from studio_console.domain.stream import DestinationKind, GoLiveConfirmation, RelayDestinationStatus, RelayState
 from studio_console.kernel.listeners import add_listener
 from studio_console.services.golive.errors import GoLiveError, NeedsConfirmation, UnknownDestination
@@ -45,6 +46,39 @@ class RelayControl:
         self._listeners: list[StatusListener] = []
         self._relay_sink_id: str | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        # Whether this started OBS's stream for the relay: then it starts it again when OBS comes back.
+        self._feeding = False
+        self._was_connected = golive.session.snapshot.connection.connected
+        self._resume_task: asyncio.Task[None] | None = None
+        self._unsubscribe_session = golive.session.subscribe(self._on_snapshot)
+
+    def _on_snapshot(self, snap: ObsSnapshot) -> None:
+        connected = snap.connection.connected
+        came_back = connected and not self._was_connected
+        self._was_connected = connected
+        if came_back and self._feeding and self.any_running() and self._resume_task is None:
+            self._resume_task = asyncio.get_running_loop().create_task(self._resume())
+
+    async def _resume(self) -> None:
+        """OBS came back (after a crash): stream to the local test server again; the outputs carry on."""
+        try:
+            if (
+                self.golive.session.snapshot.stream.phase is OutputPhase.STOPPED
+                and not self.golive.status.start_in_progress
+            ):
+                receiver, _relay = self._receiver()
+                self.golive.select(receiver.sink_id)
+                await self.golive.start()
+                log.info("OBS came back: streaming to the relay again")
+        except Exception:
+            log.exception("could not start OBS's stream to the relay again")
+        finally:
+            self._resume_task = None
+
+    def close(self) -> None:
+        self._unsubscribe_session()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
 
     def _receiver(self) -> tuple[Sink, Relay]:
         for sink in self.golive.destinations.sinks():
@@ -121,6 +155,7 @@ class RelayControl:
         ):
             self.golive.select(receiver.sink_id)
             await self.golive.start()
+            self._feeding = True
         status = relay.status(sink.sink_id)
         assert status is not None
         return status
