@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from obswebsocket import requests
 
 from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
 from studio_console.domain.obs_state import OutputPhase
@@ -73,6 +74,15 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
     keys = [f"relay-key-{i}" for i in range(3)]
     urls = [f"{n.url}/{k}" for n, k in zip(nginxes, keys, strict=True)]
     settings = Settings()
+    # A keyframe every 2 s (what YouTube asks for) instead of x264's automatic 250 frames.
+    client = own_obs.client()
+    try:
+        for name, value in (("UseAdvanced", "true"), ("x264Settings", "keyint=30")):
+            client.call(
+                requests.SetProfileParameter(parameterCategory="SimpleOutput", parameterName=name, parameterValue=value)
+            )
+    finally:
+        client.disconnect()
 
     async def main() -> None:
         secrets = SecretStore.open(tmp_path / "config")
@@ -97,6 +107,7 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
             assert video is not None
             for url in urls:
                 streams = await asyncio.to_thread(probe, url)
+                assert "video" in streams, (streams, local.relay.statuses)
                 assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
                 assert (streams["video"]["width"], streams["video"]["height"]) == (
                     video.output_width,
