@@ -222,7 +222,14 @@ class _Output:
         return not self.stop_event.wait(delay)
 
     def _open(self, av: Any, session: RelaySession) -> tuple[OutputContainer, dict[bool, Stream]]:
-        container: OutputContainer = av.open(self.target.url, "w", format="flv", timeout=(10.0, 10.0))
+        container: OutputContainer = av.open(
+            self.target.url,
+            "w",
+            format="flv",
+            # A live connection cannot seek back to patch duration and size into the header.
+            options={"flvflags": "no_duration_filesize"},
+            timeout=(10.0, 10.0),
+        )
         try:
             with session.lock:
                 if session.closed:
