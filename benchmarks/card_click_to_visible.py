@@ -32,9 +32,18 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QGuiApplication, QImage
 
 from studio_console.domain.card import CardLayout, CardState, card_for, card_rect
+from studio_console.obs.requests import (
+    CreateInput,
+    CreateScene,
+    GetStats,
+    RemoveSceneItem,
+    SetCurrentProgramScene,
+    SetSceneItemEnabled,
+    SetVideoSettings,
+    decode_data_uri,
+)
 from studio_console.obs.session import ObsSession
 from studio_console.qt.render.card_renderer import CardRenderer, png_bytes
-from studio_console.services.obs_control.thumbnails import decode_data_uri
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json
 from studio_console.services.products.show import ProductShow
@@ -118,21 +127,11 @@ async def measure(obs: Any, width: int, height: int, fps: int, n: int, folder: P
         await asyncio.sleep(0.05)
     observer: Observer | None = None
     try:
-        await session.request(
-            "SetVideoSettings",
-            {
-                "baseWidth": width,
-                "baseHeight": height,
-                "outputWidth": width,
-                "outputHeight": height,
-                "fpsNumerator": fps,
-                "fpsDenominator": 1,
-            },
-        )
+        await session.call(SetVideoSettings(width, height, width, height, fps_numerator=fps, fps_denominator=1))
         await session.refresh_video()
         if SCENE not in session.snapshot.scenes:
-            await session.request("CreateScene", {"sceneName": SCENE})
-        await session.request("SetCurrentProgramScene", {"sceneName": SCENE})
+            await session.call(CreateScene(SCENE))
+        await session.call(SetCurrentProgramScene(SCENE))
         shot_h = round(SHOT_WIDTH * height / width)
         rect = card_rect(CardLayout.LOWER_THIRD, width, height).scaled(SHOT_WIDTH / width, shot_h / height)
         observer = Observer(obs.port, obs.password, shot_h, QRect(rect.x, rect.y, rect.width, rect.height))
@@ -145,28 +144,22 @@ async def measure(obs: Any, width: int, height: int, fps: int, n: int, folder: P
         picture = folder / f"baseline-{width}x{height}.png"
         first = catalog.products[0]
         picture.write_bytes(png_bytes(renderer.render(card_for(first, first.variants[0]), width, height).image))
-        created = await session.request(
-            "CreateInput",
-            {
-                "sceneName": SCENE,
-                "inputName": f"Bench baseline {width}x{height}",
-                "inputKind": "image_source",
-                "inputSettings": {"file": str(picture)},
-                "sceneItemEnabled": False,
-            },
+        item_id = await session.call(
+            CreateInput(
+                SCENE, f"Bench baseline {width}x{height}", "image_source", {"file": str(picture)}, enabled=False
+            )
         )
-        item = {"sceneName": SCENE, "sceneItemId": created["sceneItemId"]}
         await asyncio.sleep(0.5)
         obs_rtt, obs_visible = [], []
         for i in range(n + 2):
             await asyncio.sleep(0.011 * (i % 4))  # clicks fall at different moments of OBS's frame
             clicked = time.perf_counter()
-            await session.request("SetSceneItemEnabled", {**item, "sceneItemEnabled": True})
+            await session.call(SetSceneItemEnabled(SCENE, item_id, True))
             obs_rtt.append(time.perf_counter() - clicked)
             obs_visible.append(await wait_observed(observer, clicked, True))
-            await session.request("SetSceneItemEnabled", {**item, "sceneItemEnabled": False})
+            await session.call(SetSceneItemEnabled(SCENE, item_id, False))
             await wait_observed(observer, time.perf_counter(), False)
-        await session.request("RemoveSceneItem", item)
+        await session.call(RemoveSceneItem(SCENE, item_id))
 
         # The app: pin a different product each time. Tonight's queue is drawn ahead of time by
         # ProductShow (the usual case on air); "cold" clears that cache before every pin, so each pin
@@ -201,7 +194,7 @@ async def measure(obs: Any, width: int, height: int, fps: int, n: int, folder: P
         obs_rtt, obs_visible, app_return, app_visible = (s[2:] for s in (obs_rtt, obs_visible, app_return, app_visible))
         frame_ms = 1000 / fps
         added = percentile([v * 1000 for v in app_visible], 50) - percentile([v * 1000 for v in obs_visible], 50)
-        stats = await session.request("GetStats")
+        stats = await session.call(GetStats())
         return {
             "canvas": f"{width}x{height}",
             "fps": fps,

@@ -13,6 +13,7 @@ ROUNDS = 5
 
 async def rounds(obs: object) -> dict[str, list[float]]:
     from studio_console.obs.errors import ObsConnectionLost
+    from studio_console.obs.requests import Sleep
     from studio_console.obs.session import ObsSession
 
     port, password = obs.port, obs.password  # type: ignore[attr-defined]
@@ -36,7 +37,7 @@ async def rounds(obs: object) -> dict[str, list[float]]:
     loop = asyncio.get_running_loop()
     try:
         for _ in range(ROUNDS):
-            pending = asyncio.ensure_future(session.batch([("Sleep", {"sleepMillis": 30000})], timeout=60))
+            pending = asyncio.ensure_future(session.call_batch([Sleep(30000)], timeout=60))
             await asyncio.sleep(0.2)
             killed = time.monotonic()
             obs.kill()  # type: ignore[attr-defined]

@@ -1,6 +1,7 @@
-"""Benchmark: OBS request round trip through the app's OBS layer vs raw obs-websocket-py and simpleobsws,
-click-to-CurrentProgramSceneChanged vs OBS's own SetCurrentProgramScene round trip, and UI event-loop lag
-during a burst of 1,000 requests. All against one private OBS in one run."""
+"""Benchmark: OBS request round trip through the app's OBS layer (typed requests, and the layer's own
+untyped path) vs raw obs-websocket-py and simpleobsws, click-to-CurrentProgramSceneChanged vs OBS's
+own SetCurrentProgramScene round trip, and UI event-loop lag during a burst of 1,000 requests. All
+against one private OBS in one run."""
 
 from __future__ import annotations
 
@@ -60,6 +61,7 @@ async def app_layer(port: int, password: str) -> dict[str, object]:
     """Runs on the qasync loop, as in the app."""
     from PySide6.QtCore import QTimer
 
+    from studio_console.obs.requests import GetVersion
     from studio_console.obs.session import ObsSession
     from studio_console.services.obs_control.switcher import SceneSwitcher
 
@@ -69,12 +71,26 @@ async def app_layer(port: int, password: str) -> dict[str, object]:
         await asyncio.sleep(0.01)
     try:
         for _ in range(20):
-            await session.request("GetVersion")
-        rtts = []
-        for _ in range(N):
+            await session.call(GetVersion())
+        # Typed requests against the session's raw string path in the same run, interleaved so drift
+        # in OBS or the machine hits both alike: the typed layer must not cost measurable time.
+        # Which goes first alternates, so neither always follows the other's answer.
+        rtts, untyped = [], []
+
+        async def typed_call() -> None:
             t = time.perf_counter()
-            await session.request("GetVersion")
+            await session.call(GetVersion())
             rtts.append(time.perf_counter() - t)
+
+        async def untyped_call() -> None:
+            t = time.perf_counter()
+            await session._request("GetVersion")
+            untyped.append(time.perf_counter() - t)
+
+        for i in range(N):
+            first, second = (typed_call, untyped_call) if i % 2 else (untyped_call, typed_call)
+            await first()
+            await second()
 
         # Click to CurrentProgramSceneChanged: the switcher as the scene tile uses it.
         switcher = SceneSwitcher(session)
@@ -121,16 +137,16 @@ async def app_layer(port: int, password: str) -> dict[str, object]:
             return samples, total / 3
 
         async def concurrent() -> None:
-            results = await session.request_all([("GetVersion", None)] * BURST)
-            assert all(isinstance(r, dict) for r in results)
+            results = await session.call_all([GetVersion()] * BURST)
+            assert not any(isinstance(r, Exception) for r in results)
 
         async def naive_gather() -> None:
-            # How a caller that ignores request_all() would do it: one task per request.
-            await asyncio.gather(*(session.request("GetVersion") for _ in range(BURST)))
+            # How a caller that ignores call_all() would do it: one task per request.
+            await asyncio.gather(*(session.call(GetVersion()) for _ in range(BURST)))
 
         async def sequential() -> None:
             for _ in range(BURST):
-                await session.request("GetVersion")
+                await session.call(GetVersion())
 
         async def gather_only() -> None:
             # The peer: the same 1,000 tasks doing nothing, to separate asyncio's own cost.
@@ -152,9 +168,41 @@ async def app_layer(port: int, password: str) -> dict[str, object]:
             "idle_lag": baseline,
             "burst_s": burst_s,
             "sequential_s": sequential_s,
+            "untyped": untyped,
         }
     finally:
         await session.stop()
+
+
+def typed_layer_cpu_us(rounds: int = 20000) -> dict[str, float]:
+    """CPU cost per request of building a typed request and parsing its answer, against building the
+    same request as a (type, dict) pair and reading the answer's dict: no network, so no noise from OBS."""
+    from studio_console.obs.requests import GetSceneItemList, SetSceneItemEnabled
+
+    answer = {"sceneItems": [{"sceneItemId": i, "sourceName": f"s{i}", "sceneItemEnabled": True} for i in range(5)]}
+
+    def typed() -> None:
+        request = SetSceneItemEnabled("Overlay", 3, True)
+        request.data()
+        listing = GetSceneItemList("Overlay")
+        listing.data()
+        listing.parse(answer)
+
+    def untyped() -> None:
+        _ = ("SetSceneItemEnabled", {"sceneName": "Overlay", "sceneItemId": 3, "sceneItemEnabled": True})
+        _ = ("GetSceneItemList", {"sceneName": "Overlay"})
+        [(i["sceneItemId"], i["sourceName"], i["sceneItemEnabled"]) for i in answer["sceneItems"]]
+
+    figures = {}
+    for name, work in (("typed_us", typed), ("untyped_us", untyped)):
+        best = float("inf")
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(rounds):
+                work()
+            best = min(best, (time.perf_counter() - started) / rounds)
+        figures[name] = round(best * 1e6, 2)
+    return figures
 
 
 def main() -> None:
@@ -182,6 +230,8 @@ def main() -> None:
         obs.stop()
 
     app_s, raw_s, simple_s = summary_ms(ours["rtts"]), summary_ms(raw), summary_ms(simple)  # type: ignore[arg-type]
+    untyped_s = summary_ms(ours["untyped"])  # type: ignore[arg-type]
+    cpu = typed_layer_cpu_us()
     fastest_p50 = min(raw_s["p50_ms"], simple_s["p50_ms"])
     click_s, switch_s = summary_ms(ours["clicks"]), summary_ms(raw_switch)  # type: ignore[arg-type]
     lag = summary_ms(ours["lag"])  # type: ignore[arg-type]
@@ -193,6 +243,10 @@ def main() -> None:
             "raw_obs_websocket_py": raw_s,
             "simpleobsws": simple_s,
             "p50_ratio_vs_fastest_raw": round(app_s["p50_ms"] / fastest_p50, 3),
+            "app_layer_untyped": untyped_s,
+            "typed_p50_ratio_vs_untyped": round(app_s["p50_ms"] / untyped_s["p50_ms"], 3),
+            "typed_p99_ratio_vs_untyped": round(app_s["p99_ms"] / untyped_s["p99_ms"], 3),
+            "typed_layer_cpu_per_two_requests": cpu,
             "p99_ratio_vs_fastest_raw": round(app_s["p99_ms"] / min(raw_s["p99_ms"], simple_s["p99_ms"]), 3),
             "click_to_program_changed": click_s,
             "obs_set_program_round_trip": switch_s,

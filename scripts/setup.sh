@@ -16,6 +16,8 @@ have_cmd xauth || need+=(xauth)
 have_cmd nginx || need+=(nginx)
 [ -e /usr/lib/nginx/modules/ngx_rtmp_module.so ] || need+=(libnginx-mod-rtmp)
 have_cmd ngircd || need+=(ngircd)
+# The show report test opens the HTML report in a real browser (headless Chromium).
+have_cmd chromium || need+=(chromium)
 for pkg in libxcb-cursor0 libegl1 libgl1 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 \
            libxcb-randr0 libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libfontconfig1 \
            libdbus-1-3 fonts-dejavu-core; do

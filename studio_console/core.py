@@ -33,6 +33,7 @@ from studio_console.domain.chat import ChatHubSnapshot, ChatRules
 from studio_console.domain.money import set_display_locale
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import ShowState
+from studio_console.domain.show_record import ShowLogStatus
 from studio_console.kernel.listeners import Listeners
 from studio_console.kernel.tasks import TaskRunner
 from studio_console.logs import secrets as log_secrets
@@ -58,6 +59,14 @@ from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
 from studio_console.services.remote.relay_endpoints import attach_relay
+from studio_console.services.remote.rundown_endpoints import RundownApi
+from studio_console.services.remote.show_endpoints import ShowApi
+from studio_console.services.rundown.desk import RundownDesk
+from studio_console.services.rundown.service import RundownService
+from studio_console.services.rundown.stage import ShowStage
+from studio_console.services.show_log.recorder import ShowRecorder
+from studio_console.services.show_log.service import ShowLog
+from studio_console.services.show_log.store import SHOW_LOG_FILE, ShowStoreError, SqliteShowStore
 from studio_console.settings.keeper import Overrides, SettingsKeeper
 from studio_console.settings.model import (
     ChatSourceConfig,
@@ -204,7 +213,11 @@ class StudioCore:
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
+        self.rundown: RundownDesk | None = None
         self.pictures: ProductPictures | None = None
+        self.show_log: ShowLog | None = None
+        self._logged_cue: str | None = None
+        self._show_log_failing = False
         self.remote_server: JsonHttpServer | None = None
         self.remote: RemoteControl | None = None
         self._unsubscribe: list[Callable[[], None]] = []
@@ -344,6 +357,79 @@ class StudioCore:
             self._notice(Problem("Chat", problem, transient=True))
         return hub
 
+    def build_rundown(self, show: ProductShow) -> RundownDesk:
+        """The run of show: each cue's scene and card go to OBS through the product show in one batch."""
+        service = RundownService(ShowStage(show, lambda: self.session.snapshot.scenes))
+        return RundownDesk(
+            service,
+            lambda: show.catalog,
+            lambda: show.state.queue,
+            currency=lambda: self.settings.effective.products.currency,
+        )
+
+    async def build_show_log(self, show: ProductShow) -> ShowLog | None:
+        """The show record in the data folder; a show a crash left open is offered for resuming."""
+        path = self.paths.data_dir / SHOW_LOG_FILE
+        try:
+            store = await asyncio.to_thread(SqliteShowStore, path)
+        except ShowStoreError as exc:
+            self._notice(Problem("Show log is off", str(exc), Severity.ERROR))
+            return None
+        recorder = ShowRecorder(store, show=show, chat=self.chat, obs=self.session, output=self.golive)
+        show_log = ShowLog(store, recorder, show, cue_restorer=self._restore_cue)
+        if self.rundown is not None:
+            # Planned vs actual per cue: the live cue is logged as it starts and ends.
+            self._unsubscribe.append(self.rundown.service.subscribe(lambda _state: self._log_cue(recorder)))
+        store.on_problem = show_log.store_problem  # from the writer thread; posted to the loop
+        self._unsubscribe.append(show_log.subscribe(self._on_show_log))
+        if self.golive is not None:
+            self._unsubscribe.append(self.golive.subscribe(show_log.on_output))  # live: a show starts
+        resumable = await show_log.find_resumable_async()
+        if resumable is not None:
+            self._notice(
+                Problem(
+                    "Show not ended",
+                    f"The show \u201c{resumable.title}\u201d did not end (the app stopped during it). "
+                    "Resume it from the Shows panel to get the pinned product, the queue, the stock and a "
+                    "running flash sale back, or start a new show.",
+                    Severity.INFO,
+                )
+            )
+        return show_log
+
+    def _log_cue(self, recorder: ShowRecorder) -> None:
+        assert self.rundown is not None
+        service = self.rundown.service
+        index = service.current_index
+        cue = service.state.rundown.cues[index] if index is not None else None
+        live = cue.id if cue is not None else None
+        if live == self._logged_cue:
+            return
+        if self._logged_cue is not None:
+            recorder.cue_ended(self._logged_cue)
+        if cue is not None:
+            recorder.cue_started(cue.id, cue.title, cue.duration_s)
+        self._logged_cue = live
+
+    def _restore_cue(self, cue_id: str, elapsed_s: float) -> None:
+        """Resume after a crash: the cue that was live goes live again (its timer starts anew)."""
+        if self.rundown is None:
+            return
+        cues = self.rundown.service.state.rundown.cues
+        index = next((i for i, cue in enumerate(cues) if cue.id == cue_id), None)
+        if index is not None:
+            log.info("resuming cue %r, %.0f s after it started", cues[index].title, elapsed_s)
+            self.tasks.spawn(self.rundown.service.go(index), "resume-cue")
+
+    def _on_show_log(self, status: ShowLogStatus) -> None:
+        # A failing write is said once (the Shows panel keeps the sentence up to date); so is its end.
+        failing = status.problem is not None
+        if failing and not self._show_log_failing:
+            self.report(Problem("Show log not written", status.problem or "", Severity.ERROR))
+        elif self._show_log_failing and not failing:
+            self.report(Problem("Show log", "The show log is written again.", Severity.INFO, transient=True))
+        self._show_log_failing = failing
+
     def build_remote(self) -> None:
         remote = self.settings.effective.remote
         if not remote.enabled:
@@ -369,9 +455,15 @@ class StudioCore:
             desk = self.products
             self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)
             self.remote.add_state_section("products", lambda: self.products_state().model_dump(mode="json"))
+        if self.rundown is not None:
+            rundown_api = RundownApi(self.remote_server, self.rundown)
+            self.remote.add_state_section("rundown", rundown_api.state)
         if self.chat is not None:
             chat_api = ChatApi(self.remote_server, self.chat)
             self.remote.add_state_section("chat", lambda: {**chat_api.state(), **self.chat_on_air_state()})
+        if self.show_log is not None:
+            show_api = ShowApi(self.remote_server, self.show_log)
+            self.remote.add_state_section("show", show_api.state)
 
     def _notice(self, problem: Problem) -> None:
         if self.is_ready:
@@ -482,6 +574,9 @@ class StudioCore:
     def save_window_layout(self, geometry_b64: str, dock_state_b64: str) -> None:
         self.settings.update("window", geometry_b64=geometry_b64, dock_state_b64=dock_state_b64)
 
+    def save_host_view_screen(self, screen_name: str) -> None:
+        self.settings.update("window", host_view_screen=screen_name)
+
     # -- lifecycle --------------------------------------------------------------------------------
 
     async def start(self) -> None:
@@ -501,6 +596,7 @@ class StudioCore:
             lambda problem: self.report(Problem("Product picture", problem.message, transient=True))
         )
         self.chat = self.build_chat(desk.show)
+        self.rundown = self.build_rundown(desk.show)
         self.chat_on_air = ChatOnAir(
             desk.overlay,
             self.renderers().chat,
@@ -516,6 +612,7 @@ class StudioCore:
             self.placement.changed.add(self._publish_products),
             self.session.subscribe(self._on_snapshot),
         ]
+        self.show_log = await self.build_show_log(desk.show)
         if settings.remote.enabled:
             self.build_remote()
         self.is_ready = True
@@ -592,6 +689,10 @@ class StudioCore:
     def recordings_dir(self) -> Path:
         return self.paths.data_dir / "rehearsals"
 
+    def reports_dir(self) -> Path:
+        """Where show reports are exported (one folder per show)."""
+        return self.paths.data_dir / "reports"
+
     async def close(self) -> None:
         """Stop in reverse order of start: API, tasks, chat, products, go-live, OBS; save settings last."""
         if self._closed:
@@ -603,10 +704,16 @@ class StudioCore:
             await self.remote_server.stop()
         await self.switcher.shutdown()
         await self.tasks.shutdown()
+        if self.show_log is not None:
+            # Quitting mid-show leaves the show open: the next start offers to resume it.
+            self.show_log.close()
+            await asyncio.to_thread(self.show_log.store.close)
         if self.chat is not None:
             await self.chat.stop()
         if self.placement is not None:
             self.placement.close()
+        if self.rundown is not None:
+            await self.rundown.service.close()
         if self.pictures is not None:
             await self.pictures.close()
         if self.products is not None:

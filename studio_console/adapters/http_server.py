@@ -9,12 +9,13 @@ import hmac
 import ipaddress
 import json
 import logging
+import re
 import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ValidationError
 
@@ -78,6 +79,8 @@ class Request:
     headers: dict[str, str]
     body: bytes
     query: str = ""
+    # Values of the ``{name}`` segments of the route that matched.
+    params: dict[str, str] = field(default_factory=dict)
 
     def json(self) -> Any:
         if not self.body:
@@ -177,6 +180,8 @@ class JsonHttpServer:
         self.accept_failures = 0
         self._token = token.encode()
         self._routes: dict[tuple[str, str], Handler] = {}
+        # Routes with ``{name}`` segments (``/shows/{show_id}/report``): (method, pattern, template, handler).
+        self._patterns: list[tuple[str, re.Pattern[str], str, Handler]] = []
         self._listener: socket.socket | None = None
         self._accepting: asyncio.Task[None] | None = None
         self._connections: set[asyncio.Task[None]] = set()
@@ -186,7 +191,28 @@ class JsonHttpServer:
         self._token = token.encode()
 
     def route(self, method: str, path: str, handler: Handler) -> None:
+        """Answer ``method path``; a ``{name}`` segment matches one path segment, in ``request.params``."""
+        if "{" in path:
+            regex = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(path))
+            self._patterns.append((method.upper(), re.compile(f"^{regex}$"), path, handler))
+            return
         self._routes[(method.upper(), path)] = handler
+
+    def _match(self, request: Request) -> tuple[Handler | None, bool]:
+        """The handler for the request, and whether any route has its path (for 405 rather than 404)."""
+        handler = self._routes.get((request.method, request.path))
+        if handler is not None:
+            return handler, True
+        path_known = any(path == request.path for _, path in self._routes)
+        for method, pattern, _, candidate in self._patterns:
+            found = pattern.match(request.path)
+            if found is None:
+                continue
+            path_known = True
+            if method == request.method:
+                request.params = {k: unquote(v) for k, v in found.groupdict().items()}
+                return candidate, True
+        return None, path_known
 
     @property
     def bound_port(self) -> int | None:
@@ -310,9 +336,9 @@ class JsonHttpServer:
             return exc.status, {"error": exc.message}
         except TimeoutError:
             return 408, {"error": f"the request body did not arrive within {self.body_timeout_s:g} s"}
-        handler = self._routes.get((request.method, request.path))
+        handler, path_known = self._match(request)
         if handler is None:
-            if any(path == request.path for _, path in self._routes):
+            if path_known:
                 return 405, {"error": f"{request.method} is not allowed on {request.path}"}
             return 404, {"error": f"no endpoint {request.path}"}
         try:

@@ -110,14 +110,24 @@ class CardState(_Frozen):
     layout: CardLayout = CardLayout.LOWER_THIRD
     theme: Theme = Theme()
     low_stock_threshold: int = 10
+    # A teaser (run of show: preheat, a price still to be revealed) is drawn like the card but says
+    # ``teaser_text`` where the price goes, and shows no struck price, discount, stock or buy code.
+    teaser: bool = False
+    teaser_text: str = "Coming up"
+    # Preheat: seconds until the show goes live ("Live in mm:ss" where a flash sale's countdown goes).
+    live_in_s: int | None = None
 
     @property
     def price_text(self) -> str:
+        if self.teaser:
+            return self.teaser_text
         text = format_money(self.price, self.currency)
         return f"from {text}" if self.from_price else text
 
     @property
     def struck_text(self) -> str | None:
+        if self.teaser:
+            return None
         if self.discount_percent is None or self.struck_price is None:
             return None
         return format_money(self.struck_price, self.currency)
@@ -128,11 +138,15 @@ class CardState(_Frozen):
 
     @property
     def discount_text(self) -> str | None:
+        if self.teaser:
+            return None
         percent = self.discount_percent
         return f"-{percent}%" if percent else None
 
     @property
     def stock_text(self) -> str | None:
+        if self.teaser:
+            return None
         if self.sold_out:
             return "Sold out"
         if self.stock is not None and 0 < self.stock <= self.low_stock_threshold:
@@ -141,12 +155,15 @@ class CardState(_Frozen):
 
     @property
     def code_text(self) -> str | None:
-        if not self.short_code or self.sold_out:
+        if self.teaser or not self.short_code or self.sold_out:
             return None
         return f"Comment {self.short_code} to buy"
 
     @property
     def countdown_text(self) -> str | None:
+        if self.live_in_s is not None:
+            minutes, seconds = divmod(max(0, self.live_in_s), 60)
+            return f"Live in {minutes:02d}:{seconds:02d}"
         if self.flash_seconds_left is None:
             return None
         minutes, seconds = divmod(max(0, self.flash_seconds_left), 60)

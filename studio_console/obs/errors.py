@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from studio_console.obs.protocol import RequestStatus
+
 
 class ObsError(Exception):
     """Base class of everything the OBS layer raises."""
@@ -49,11 +51,15 @@ class ObsNotConnected(ObsError):
 
 
 class ObsRequestError(ObsError):
-    """OBS answered a request with a failure status; ``code`` and ``comment`` are OBS's own."""
+    """OBS answered a request with a failure status; ``code`` and ``comment`` are OBS's own.
+
+    ``status`` is the code as a RequestStatus (None for a code this app does not know).
+    """
 
     def __init__(self, request_type: str, code: int, comment: str | None) -> None:
         self.request_type = request_type
         self.code = code
+        self.status = RequestStatus.of(code)
         self.comment = comment
         detail = f": {comment}" if comment else ""
         super().__init__(f"{request_type} failed with OBS status {code}{detail}")

@@ -1,4 +1,4 @@
-"""obs-websocket 5 protocol constants (op codes, event subscriptions, close codes)."""
+"""obs-websocket 5 protocol constants (op codes, event subscriptions, request status, close codes)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,53 @@ class BatchExecution(IntEnum):
     SERIAL_REALTIME = 0
     SERIAL_FRAME = 1
     PARALLEL = 2
+
+
+class RequestStatus(IntEnum):
+    """obs-websocket's status code of a request's answer (``requestStatus.code``)."""
+
+    UNKNOWN = 0
+    NO_ERROR = 10
+    SUCCESS = 100
+    MISSING_REQUEST_TYPE = 203
+    UNKNOWN_REQUEST_TYPE = 204
+    GENERIC_ERROR = 205
+    UNSUPPORTED_REQUEST_BATCH_EXECUTION_TYPE = 206
+    NOT_READY = 207
+    MISSING_REQUEST_FIELD = 300
+    MISSING_REQUEST_DATA = 301
+    INVALID_REQUEST_FIELD = 400
+    INVALID_REQUEST_FIELD_TYPE = 401
+    REQUEST_FIELD_OUT_OF_RANGE = 402
+    REQUEST_FIELD_EMPTY = 403
+    TOO_MANY_REQUEST_FIELDS = 404
+    OUTPUT_RUNNING = 500
+    OUTPUT_NOT_RUNNING = 501
+    OUTPUT_PAUSED = 502
+    OUTPUT_NOT_PAUSED = 503
+    OUTPUT_DISABLED = 504
+    STUDIO_MODE_ACTIVE = 505
+    STUDIO_MODE_NOT_ACTIVE = 506
+    RESOURCE_NOT_FOUND = 600
+    RESOURCE_ALREADY_EXISTS = 601
+    INVALID_RESOURCE_TYPE = 602
+    NOT_ENOUGH_RESOURCES = 603
+    INVALID_RESOURCE_STATE = 604
+    INVALID_INPUT_KIND = 605
+    RESOURCE_NOT_CONFIGURABLE = 606
+    INVALID_FILTER_KIND = 607
+    RESOURCE_CREATION_FAILED = 700
+    RESOURCE_ACTION_FAILED = 701
+    REQUEST_PROCESSING_FAILED = 702
+    CANNOT_ACT = 703
+
+    @classmethod
+    def of(cls, code: int) -> RequestStatus | None:
+        """The status for ``code``, or None for a code newer than this list."""
+        try:
+            return cls(code)
+        except ValueError:
+            return None
 
 
 class CloseCode(IntEnum):

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from studio_console.domain.obs_state import (
     AudioInput,
@@ -28,13 +28,19 @@ from studio_console.obs.errors import (
     ObsTimeout,
     ObsUnsupportedVersion,
 )
+from studio_console.obs.events import ObsEvent, translate_event
 from studio_console.obs.protocol import NO_RETRY_CLOSE_CODES, BatchExecution, CloseCode, Subscription
+from studio_console.obs.requests import Outcome, Request
 
 log = logging.getLogger(__name__)
 
 JsonDict = dict[str, Any]
 SnapshotListener = Callable[[ObsSnapshot], None]
 EventListener = Callable[[str, JsonDict], None]
+TypedEventListener = Callable[[ObsEvent], None]
+R = TypeVar("R")
+A = TypeVar("A")
+B = TypeVar("B")
 # Called when nothing answers on the port; returns True when it started OBS (demo mode).
 NotRunningHook = Callable[[], Awaitable[bool]]
 
@@ -78,7 +84,7 @@ class ObsSession:
         self._not_answering = False
         self.snapshot = ObsSnapshot()
         self._listeners: list[SnapshotListener] = []
-        self._event_listeners: list[EventListener] = []
+        self._typed_listeners: list[TypedEventListener] = []
         self._client: ObsClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -93,9 +99,9 @@ class ObsSession:
         """Call ``listener(snapshot)`` on every change; returns a function that unsubscribes."""
         return add_listener(self._listeners, listener)
 
-    def subscribe_events(self, listener: EventListener) -> Callable[[], None]:
-        """Raw OBS events (type, data) for services that mirror more than the snapshot holds."""
-        return add_listener(self._event_listeners, listener)
+    def subscribe_obs_events(self, listener: TypedEventListener) -> Callable[[], None]:
+        """Call ``listener(event)`` with each typed event (obs/events.py); returns a function that unsubscribes."""
+        return add_listener(self._typed_listeners, listener)
 
     def _publish(self, snapshot: ObsSnapshot) -> None:
         if snapshot == self.snapshot:
@@ -360,7 +366,7 @@ class ObsSession:
         """Read everything the app mirrors from OBS in one batch and replace the snapshot."""
         self._resyncing = []
         try:
-            results = await self.batch(translate.RESYNC_REQUESTS)
+            results = await self._batch(translate.RESYNC_REQUESTS)
             by_type = {r.request_type: r.raise_for_status() for r in results}
             scenes = by_type["GetSceneList"]
             transitions = by_type["GetSceneTransitionList"]
@@ -398,7 +404,7 @@ class ObsSession:
         calls: list[tuple[str, JsonDict | None]] = []
         for name, _kind in names:
             calls += [("GetInputMute", {"inputName": name}), ("GetInputVolume", {"inputName": name})]
-        results = await self.batch(calls)
+        results = await self._batch(calls)
         audio = []
         for i, (name, kind) in enumerate(names):
             mute, volume = results[2 * i], results[2 * i + 1]
@@ -417,7 +423,7 @@ class ObsSession:
 
     async def _refresh_audio(self) -> None:
         try:
-            results = await self.batch([("GetInputList", None), ("GetSpecialInputs", None)])
+            results = await self._batch([("GetInputList", None), ("GetSpecialInputs", None)])
             audio = await self._read_audio(results[0].raise_for_status(), results[1].raise_for_status())
         except ObsError as exc:
             log.debug("audio list refresh failed: %s", exc)
@@ -426,14 +432,14 @@ class ObsSession:
 
     async def _refresh_transition(self) -> None:
         try:
-            current = await self.request("GetCurrentSceneTransition")
+            current = await self._request("GetCurrentSceneTransition")
         except ObsError as exc:
             log.debug("transition refresh failed: %s", exc)
             return
         self._publish(self.snapshot.model_copy(update={"transition_duration_ms": _current_duration(current)}))
 
     async def refresh_video(self) -> None:
-        data = await self.request("GetVideoSettings")
+        data = await self._request("GetVideoSettings")
         self._publish(self.snapshot.model_copy(update={"video": translate.video_settings(data)}))
 
     def _on_event(self, event_type: str, data: JsonDict) -> None:
@@ -447,11 +453,22 @@ class ObsSession:
                 self._spawn(self._refresh_audio(), "obs-audio-refresh")
             elif event_type == "CurrentSceneTransitionChanged":
                 self._spawn(self._refresh_transition(), "obs-transition-refresh")
-        for listener in list(self._event_listeners):
+        if self._typed_listeners:
+            self._publish_typed(event_type, data)
+
+    def _publish_typed(self, event_type: str, data: JsonDict) -> None:
+        try:
+            event = translate_event(event_type, data)
+        except (TypeError, ValueError) as exc:
+            log.warning("ignored a malformed %s event from OBS: %s", event_type, exc)
+            return
+        if event is None:
+            return
+        for listener in list(self._typed_listeners):
             try:
-                listener(event_type, data)
+                listener(event)
             except Exception:
-                log.exception("OBS event listener failed on %s", event_type)
+                log.exception("OBS event listener failed on %s", type(event).__name__)
 
     async def _poll_stats(self, client: ObsClient) -> None:
         """GetStats and output status once a second; the next poll waits for the previous answer."""
@@ -479,10 +496,81 @@ class ObsSession:
             raise ObsNotConnected("OBS is not connected")
         return client
 
-    async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
+    async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
+        """Send one request; returns its typed answer, raises ObsRequestError with OBS's status."""
+        return request.parse(await self._require_client().request(request.request_type, request.data(), timeout))
+
+    @overload
+    async def call_batch(
+        self,
+        requests: tuple[Request[A], Request[B]],
+        *,
+        execution: BatchExecution = ...,
+        halt_on_failure: bool = ...,
+        timeout: float | None = ...,
+    ) -> tuple[Outcome[A], Outcome[B]]: ...
+
+    @overload
+    async def call_batch(
+        self,
+        requests: Sequence[Request[R]],
+        *,
+        execution: BatchExecution = ...,
+        halt_on_failure: bool = ...,
+        timeout: float | None = ...,
+    ) -> tuple[Outcome[R], ...]: ...
+
+    async def call_batch(
+        self,
+        requests: Sequence[Request[Any]],
+        *,
+        execution: BatchExecution = BatchExecution.SERIAL_REALTIME,
+        halt_on_failure: bool = False,
+        timeout: float | None = None,
+    ) -> tuple[Outcome[Any], ...]:
+        """Several requests OBS executes in order as one message; one outcome per request sent.
+
+        With ``halt_on_failure`` OBS stops at the first failure and the outcomes end there.
+        ``SERIAL_FRAME`` applies the whole batch inside one video frame.
+        """
+        results = await self._batch(
+            [(r.request_type, r.data()) for r in requests],
+            execution=execution,
+            halt_on_failure=halt_on_failure,
+            timeout=timeout,
+        )
+        return tuple(
+            Outcome(request, True, result.code, None, request.parse(result.data))
+            if result.ok
+            else Outcome(request, False, result.code, result.comment)
+            for request, result in zip(requests, results, strict=False)
+        )
+
+    async def call_all(self, requests: Sequence[Request[R]], concurrency: int = 16) -> list[R | ObsError]:
+        """Many independent requests, ``concurrency`` at a time, answers (or errors) in request order.
+
+        A fixed pool of workers instead of one task per request keeps the UI loop responsive:
+        gathering 1,000 tasks at once stalls a qasync loop for tens of milliseconds by itself.
+        """
+        results: list[R | ObsError] = [ObsNotConnected("not sent")] * len(requests)
+        queue = iter(enumerate(requests))
+
+        async def worker() -> None:
+            for index, request in queue:
+                try:
+                    results[index] = await self.call(request)
+                except ObsError as exc:
+                    results[index] = exc
+
+        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(requests))))))
+        return results
+
+    # Raw obs-websocket requests: only the OBS layer itself names request types.
+
+    async def _request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         return await self._require_client().request(request_type, data, timeout)
 
-    async def batch(
+    async def _batch(
         self,
         requests: Sequence[tuple[str, JsonDict | None]],
         *,
@@ -493,27 +581,6 @@ class ObsSession:
         return await self._require_client().batch(
             requests, execution=execution, halt_on_failure=halt_on_failure, timeout=timeout
         )
-
-    async def request_all(
-        self, calls: Sequence[tuple[str, JsonDict | None]], concurrency: int = 16
-    ) -> list[JsonDict | ObsError]:
-        """Many independent requests, ``concurrency`` at a time, answers (or errors) in call order.
-
-        A fixed pool of workers instead of one task per request keeps the UI loop responsive:
-        gathering 1,000 tasks at once stalls a qasync loop for tens of milliseconds by itself.
-        """
-        results: list[JsonDict | ObsError] = [ObsNotConnected("not sent")] * len(calls)
-        queue = iter(enumerate(calls))
-
-        async def worker() -> None:
-            for index, (request_type, data) in queue:
-                try:
-                    results[index] = await self.request(request_type, data)
-                except ObsError as exc:
-                    results[index] = exc
-
-        await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(calls))))))
-        return results
 
     async def set_meters(self, enabled: bool) -> None:
         """Turn the high-volume InputVolumeMeters events on or off (they cost OBS and us CPU)."""

@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
             "Products": Qt.DockWidgetArea.BottomDockWidgetArea,
             "Chat": Qt.DockWidgetArea.RightDockWidgetArea,
             "Output": Qt.DockWidgetArea.RightDockWidgetArea,
-            "Log": Qt.DockWidgetArea.BottomDockWidgetArea,
+            # The log is for when something goes wrong: a tab beside chat, not a share of the products row.
+            "Log": Qt.DockWidgetArea.RightDockWidgetArea,
         }
         empty = {
             "Products": "The product catalog and on-air cards will appear here.",
@@ -109,11 +110,16 @@ class MainWindow(QMainWindow):
             dock.setWidget(content)
             self.addDockWidget(placements[name], dock)
             self.docks[name] = dock
-        self.splitDockWidget(self.docks["Products"], self.docks["Log"], Qt.Orientation.Horizontal)
-        # Chat and Output share the right column as tabs; chat (the host's screen) in front.
+        # Chat, Output and Log share the right column as tabs; chat (the host's screen) in front.
         self.tabifyDockWidget(self.docks["Chat"], self.docks["Output"])
+        self.tabifyDockWidget(self.docks["Output"], self.docks["Log"])
         self.docks["Chat"].raise_()
-        self.resizeDocks([self.docks["Products"], self.docks["Log"]], [900, 380], Qt.Orientation.Horizontal)
+        # The products row runs under the scenes to the chat column (which keeps its full height for the
+        # host's questions) and gets the height tonight's queue and a flash sale need.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.resizeDocks([self.docks["Products"]], [340], Qt.Orientation.Vertical)
+        self.resizeDocks([self.docks["Scenes"], self.docks["Chat"]], [250, 340], Qt.Orientation.Horizontal)
         self._build_menus()
         self._rehearsal = False
         self._last_snap: ObsSnapshot | None = None

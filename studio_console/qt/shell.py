@@ -56,6 +56,7 @@ class QtShell:
         window.set_panel("Scenes", self.scene_panel)
         window.setCentralWidget(self.show_controls)
         window.add_dock("Audio", self.audio_strip, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="Log")
+        window.docks["Chat"].raise_()  # chat in front of the right column's tabs
         self.obs = ObsBridge(core, self.scene_panel, self.show_controls, self.audio_strip)
         self.obs.obs_changed.connect(window.show_obs_state)
         self.scene_panel.orientation_requested.connect(self._confirm_orientation)
@@ -64,6 +65,9 @@ class QtShell:
         self.products: Any = None
         self.chat: Any = None
         self.output: Any = None
+        self.rundown: Any = None
+        self.host_view: Any = None
+        self.shows: Any = None
         self.chat_model: Any = None
         self._dialogs: dict[str, Any] = {}
         self._unsubscribe = [core.problems.add(self._show_problem), core.ready.add(self._core_ready)]
@@ -119,6 +123,25 @@ class QtShell:
             self.chat_panel = ChatPanel(self.chat_model)
             window.set_panel("Chat", self.chat_panel)
             self.chat = ChatBridge(core, self.chat_model, self.chat_panel)
+        if core.rundown is not None and core.products is not None and self.rundown is None:
+            from PySide6.QtWidgets import QFrame, QScrollArea
+
+            from studio_console.qt.bridges.rundown_bridge import RundownBridge
+            from studio_console.qt.views.rundown_panel import RundownPanel
+
+            self.rundown_panel = RundownPanel()
+            area = QScrollArea()
+            area.setWidgetResizable(True)
+            area.setFrameShape(QFrame.Shape.NoFrame)
+            area.setWidget(self.rundown_panel)
+            # Beside the products: both are the producer's show tools.
+            window.add_dock("Rundown", area, Qt.DockWidgetArea.BottomDockWidgetArea, tabify_with="Products")
+            window.docks["Products"].raise_()  # Products stays the tab shown first
+            self.rundown = RundownBridge(core, self.rundown_panel)
+            self.rundown.import_finished.connect(lambda title, text: window.show_notice(title, text))
+            self.rundown_panel.host_view_requested.connect(self.open_host_view)
+            if self.chat is not None:
+                self.chat_panel.host_question_requested.connect(self.rundown.send_question)
         if core.golive is not None and self.output is None:
             from studio_console.qt.bridges.output_bridge import OutputBridge
             from studio_console.qt.views.output_panel import OutputPanel
@@ -133,6 +156,13 @@ class QtShell:
             assert core.golive is not None
             self.show_controls.show_output_status(core.golive.status)
             window.show_output_status(core.golive.status)
+        if core.show_log is not None and self.shows is None:
+            from studio_console.qt.bridges.show_log_bridge import ShowLogBridge
+            from studio_console.qt.views.show_log_panel import ShowLogPanel
+
+            self.shows_panel = ShowLogPanel()
+            window.add_dock("Shows", self.shows_panel, Qt.DockWidgetArea.RightDockWidgetArea, tabify_with="Output")
+            self.shows = ShowLogBridge(core, self.shows_panel)
 
     # -- problems ---------------------------------------------------------------------------------
 
@@ -240,6 +270,19 @@ class QtShell:
         dialog.open()
         self._dialogs["card-scenes"] = dialog
 
+    def open_host_view(self) -> None:
+        """The host view, full screen on the screen chosen last time (the last screen at first)."""
+        from studio_console.qt.views.host_view import HostView
+
+        if self.rundown is None:
+            return
+        if self.host_view is None:
+            self.host_view = HostView()
+            self.rundown.attach_host_view(self.host_view)
+        used = self.host_view.show_on(self.core.settings.effective.window.host_view_screen or None)
+        if used:
+            self.core.save_host_view_screen(used)
+
     def _picture_progress(self, progress: Any) -> None:
         if progress.finished:
             failed = f", {progress.failed} failed (see the Log panel)" if progress.failed else ""
@@ -335,7 +378,9 @@ class QtShell:
         self.core.save_window_layout(geometry, state)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        for bridge in (self.obs, self.chat, self.output):
+        if self.host_view is not None:
+            self.host_view.close()
+        for bridge in (self.obs, self.chat, self.output, self.rundown, self.shows):
             if bridge is not None and hasattr(bridge, "close"):
                 bridge.close()
         logging.getLogger().removeHandler(self._log_handler)

@@ -37,6 +37,8 @@ class RemoteControlSettings(_Section):
 class WindowSettings(_Section):
     geometry_b64: str = ""
     dock_state_b64: str = ""
+    # The screen the host view goes full screen on (Qt's screen name); empty: the last screen.
+    host_view_screen: str = ""
 
 
 # Option names that would hold a secret: such values belong in the keyring, never in this file.

@@ -5,16 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from obswebsocket import requests
 
 from studio_console.domain.obs_state import ConnectionStatus
-from studio_console.obs.errors import ObsConnectionLost, ObsNotConnected
+from studio_console.obs.errors import ObsConnectionLost, ObsNotConnected, ObsRequestError
+from studio_console.obs.protocol import RequestStatus
+from studio_console.obs.requests import GetSceneItemList, GetVersion, ObsVersion, Request, Sleep
 from studio_console.obs.session import ObsSession
 from studio_console.services.obs_control.switcher import SceneSwitcher
 from tests.helpers.servers import RunningObs
+
+R = TypeVar("R")
 
 
 async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> float:
@@ -34,9 +38,9 @@ class CountingSession(ObsSession):
         super().__init__(*args, **kwargs)
         self.sent: list[str] = []
 
-    async def request(self, request_type: str, data: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
-        self.sent.append(request_type)
-        return await super().request(request_type, data, timeout)
+    async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
+        self.sent.append(request.request_type)
+        return await super().call(request, timeout=timeout)
 
 
 async def connected_session(obs: RunningObs, cls: type[ObsSession] = ObsSession) -> ObsSession:
@@ -141,7 +145,7 @@ def test_obs_killed_and_restarted(own_obs: RunningObs) -> None:
         session = await connected_session(own_obs)
         try:
             # A request OBS is still working on when it dies (Sleep only exists inside batches).
-            pending = asyncio.ensure_future(session.batch([("Sleep", {"sleepMillis": 20000})], timeout=60))
+            pending = asyncio.ensure_future(session.call_batch([Sleep(20000)], timeout=60))
             await asyncio.sleep(0.2)
             killed_at = time.monotonic()
             own_obs.kill()
@@ -157,7 +161,7 @@ def test_obs_killed_and_restarted(own_obs: RunningObs) -> None:
             )
             started = time.monotonic()
             with pytest.raises(ObsNotConnected):
-                await session.request("GetVersion")
+                await session.call(GetVersion())
             figures["request_while_down_s"] = time.monotonic() - started
 
             loop = asyncio.get_running_loop()
@@ -166,7 +170,7 @@ def test_obs_killed_and_restarted(own_obs: RunningObs) -> None:
             await wait_for(lambda: session.snapshot.connection.connected, timeout=30, what="reconnect")
             figures["reconnected_after_ready_s"] = time.monotonic() - ready_at
             assert set(session.snapshot.scenes) >= {"Scene"}
-            assert (await session.request("GetVersion"))["obsWebSocketVersion"].startswith("5.")
+            assert (await session.call(GetVersion())).websocket_version.startswith("5.")
         finally:
             await session.stop()
 
@@ -213,17 +217,17 @@ def test_auth_failed_message_names_the_fix(obs: RunningObs) -> None:
     assert "WebSocket Server Settings" in message
 
 
-def test_request_all_keeps_order_and_reports_errors(obs: RunningObs) -> None:
+def test_call_all_keeps_order_and_reports_errors(obs: RunningObs) -> None:
     async def main() -> list[Any]:
         session = await connected_session(obs)
         try:
-            calls: list[tuple[str, dict[str, Any] | None]] = [("GetVersion", None)] * 50
-            calls[10] = ("GetSceneItemList", {"sceneName": "No such scene"})
-            return await session.request_all(calls, concurrency=8)
+            calls: list[Request[Any]] = [GetVersion()] * 50
+            calls[10] = GetSceneItemList("No such scene")
+            return await session.call_all(calls, concurrency=8)
         finally:
             await session.stop()
 
     results = asyncio.run(main())
     assert len(results) == 50
-    assert all(isinstance(r, dict) and "obsVersion" in r for i, r in enumerate(results) if i != 10)
-    assert getattr(results[10], "code", None) == 600
+    assert all(isinstance(r, ObsVersion) and r.obs_version for i, r in enumerate(results) if i != 10)
+    assert isinstance(results[10], ObsRequestError) and results[10].status is RequestStatus.RESOURCE_NOT_FOUND

@@ -7,11 +7,13 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from studio_console.domain.obs_state import ConnectionStatus
 from studio_console.obs.errors import ObsConnectionLost, ObsTimeout
+from studio_console.obs.requests import GetSceneList, GetVersion
 from studio_console.obs.session import ObsSession
 from tests.helpers.servers import RunningObs
 
@@ -23,6 +25,12 @@ async def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30
             raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.01)
     return time.monotonic() - started
+
+
+def process_state(pid: int) -> str:
+    """The state letter of /proc/PID/stat (R running, S sleeping, T stopped, ...)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rsplit(")", 1)[1].split()[0]
 
 
 def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: RunningObs) -> None:
@@ -38,7 +46,10 @@ def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: Runnin
             os.kill(pid, signal.SIGSTOP)
             stopped_at = time.monotonic()
             try:
-                pending = asyncio.ensure_future(session.request("GetSceneList", timeout=60))
+                # kill() returns before every thread of OBS has stopped: a request sent at once may still
+                # be answered. Send it once the kernel reports the whole process stopped.
+                await wait_for(lambda: process_state(pid) == "T", "OBS stopped by SIGSTOP")
+                pending = asyncio.ensure_future(session.call(GetSceneList(), timeout=60))
                 await wait_for(
                     lambda: session.snapshot.connection.status is ConnectionStatus.NOT_ANSWERING,
                     "the not-answering state",
@@ -56,7 +67,7 @@ def test_obs_paused_mid_show_is_noticed_and_the_session_recovers(own_obs: Runnin
             resumed_at = time.monotonic()
             await wait_for(lambda: session.snapshot.connection.connected, "the reconnection")
             figures["reconnected_after_resume_s"] = time.monotonic() - resumed_at
-            assert (await session.request("GetVersion"))["obsWebSocketVersion"].startswith("5.")
+            assert (await session.call(GetVersion())).websocket_version.startswith("5.")
         finally:
             await session.stop()
 

@@ -12,6 +12,7 @@ import pytest
 from obswebsocket import requests
 
 from studio_console.domain.card import CardLayout, card_rect
+from studio_console.obs.requests import SetCurrentProgramScene
 from studio_console.obs.session import ObsSession
 from studio_console.render.card_renderer import CardRenderer
 from studio_console.services.overlay.scene import DEFAULT_SCENE, DEFAULT_SLOTS, OverlayService
@@ -171,7 +172,7 @@ def test_pinned_card_appears_in_program_output_and_unpin_removes_it(
             assert changed_fraction(empty, unpinned, rect, tolerance=0, step=1) == 0.0
             assert not show.state.on_air
 
-            await session.request("SetCurrentProgramScene", {"sceneName": "Bravo"})
+            await session.call(SetCurrentProgramScene("Bravo"))
             await show.pin(PRODUCT)  # the overlay is nested into every scene: the card follows the program
             on_bravo = await program_screenshot(session, 640, 360)
             assert changed_fraction(empty, on_bravo, rect) > 0.5

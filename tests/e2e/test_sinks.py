@@ -8,7 +8,7 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from obswebsocket import requests
@@ -17,6 +17,7 @@ from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
 from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import LocalServerState, OutputStatus, Thumbnail
 from studio_console.logs import setup_logging
+from studio_console.obs.requests import Request
 from studio_console.obs.session import ObsSession
 from studio_console.services.golive.destinations import Destinations
 from studio_console.services.golive.service import GoLiveService
@@ -25,6 +26,8 @@ from studio_console.settings.secrets import SecretStore
 from studio_console.settings.store import SettingsStore
 from tests.helpers.pictures import close_to, pixel_at
 from tests.helpers.servers import NginxRtmp, RunningObs
+
+R = TypeVar("R")
 
 COLOUR_SCENE = "Sink colour"
 COLOUR_INPUT = "Sink colour fill"
@@ -47,9 +50,9 @@ class CountingSession:
     def snapshot(self) -> Any:
         return self._session.snapshot
 
-    async def request(self, request_type: str, data: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
-        self.sent.append(request_type)
-        return await self._session.request(request_type, data, timeout)
+    async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
+        self.sent.append(request.request_type)
+        return await self._session.call(request, timeout=timeout)
 
 
 async def until(condition: Callable[[], bool]) -> None:

@@ -196,7 +196,10 @@ def test_feature_dismiss_and_block_emit_intents(qtbot: QtBot) -> None:
 
     menu = panel.build_context_menu(asked)
     texts = [a.text() for a in menu.actions()]
-    assert texts == ["Feature on air", "Copy text", "Hide messages from R&&D Team"]
+    assert texts == ["Feature on air", "Copy text", "Hide messages from R&&D Team", "Send to the host view"]
     with qtbot.waitSignal(panel.block_user_requested) as blocker:
         menu.actions()[2].trigger()
     assert blocker.args == ["rehearsal", "anna"]
+    with qtbot.waitSignal(panel.host_question_requested) as blocker:
+        menu.actions()[3].trigger()
+    assert blocker.args == [asked]

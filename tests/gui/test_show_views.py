@@ -15,9 +15,10 @@ from studio_console.domain.obs_state import (
     OutputPhase,
     OutputState,
 )
+from studio_console.obs.events import InputVolumeMeters, translate_event
 from studio_console.qt.dialogs.shortcuts_dialog import ShortcutsDialog
 from studio_console.qt.main_window import MainWindow
-from studio_console.qt.views.audio_strip import AudioStrip, levels_from_meter_event
+from studio_console.qt.views.audio_strip import AudioStrip
 from studio_console.qt.views.show_controls import ShowControls, format_duration
 from studio_console.settings.model import default_scene_shortcuts
 
@@ -72,9 +73,12 @@ def test_audio_strip_rows_mute_and_meters(qtbot: QtBot) -> None:
     with qtbot.waitSignal(strip.mute_requested) as blocker:
         mute.click()
     assert blocker.args == ["Mic/Aux", True]
-    levels = levels_from_meter_event(
-        {"inputs": [{"inputName": "Mic/Aux", "inputLevelsMul": [[0.5, 0.9, 0.9], [0.25, 0.3, 0.3]]}]}
+    event = translate_event(
+        "InputVolumeMeters",
+        {"inputs": [{"inputName": "Mic/Aux", "inputLevelsMul": [[0.5, 0.9, 0.9], [0.25, 0.3, 0.3]]}]},
     )
+    assert isinstance(event, InputVolumeMeters)
+    levels = dict(event.levels)
     assert levels == {"Mic/Aux": (0.5, 0.9)}
     strip.set_levels(levels)
     qtbot.waitUntil(lambda: meter.magnitude_db > -7)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from studio_console.domain.obs_state import (
     ConnectionState,
@@ -15,9 +15,12 @@ from studio_console.domain.obs_state import (
 )
 from studio_console.obs import translate
 from studio_console.obs.client import BatchResult
-from studio_console.obs.errors import ObsNotConnected, ObsRequestError
+from studio_console.obs.errors import ObsError, ObsNotConnected, ObsRequestError
+from studio_console.obs.events import ObsEvent
+from studio_console.obs.requests import Outcome, Request
 
 JsonDict = dict[str, Any]
+R = TypeVar("R")
 
 CONNECTED = ConnectionState(status=ConnectionStatus.CONNECTED, message="Connected")
 
@@ -28,7 +31,9 @@ class FakeObsSession:
     - ``hold(request_type)`` keeps that request unanswered until ``release(request_type)``.
     - ``fail(request_type, code, comment)`` makes OBS answer it with an error status.
     - ``stream_event("OBS_WEBSOCKET_OUTPUT_STARTED")`` delivers a StreamStateChanged event.
+    - ``emit(event)`` delivers a typed event (obs/events.py) to ``subscribe_obs_events`` listeners.
     Nothing happens on its own: StartStream changes no state until the test sends the events.
+    Typed requests are recorded in ``requests`` as (request type, fields), as OBS would receive them.
     """
 
     def __init__(self, width: int = 640, height: int = 360, fps: int = 15) -> None:
@@ -52,6 +57,7 @@ class FakeObsSession:
         }
         self.requests: list[tuple[str, JsonDict | None]] = []
         self._listeners: list[Callable[[ObsSnapshot], None]] = []
+        self._event_listeners: list[Callable[[ObsEvent], None]] = []
         self._held: dict[str, asyncio.Event] = {}
         self._failures: dict[str, tuple[int, str]] = {}
         self._item_ids = 0
@@ -62,11 +68,32 @@ class FakeObsSession:
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
-    def subscribe_events(self, listener: Callable[[str, JsonDict], None]) -> Callable[[], None]:
-        """Raw OBS events: the fake sends none on its own."""
-        return lambda: None
+    def subscribe_obs_events(self, listener: Callable[[ObsEvent], None]) -> Callable[[], None]:
+        self._event_listeners.append(listener)
+        return lambda: self._event_listeners.remove(listener) if listener in self._event_listeners else None
 
-    async def request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
+    async def call(self, request: Request[R], *, timeout: float | None = None) -> R:
+        return request.parse(await self._request(request.request_type, request.data(), timeout))
+
+    async def call_batch(
+        self, requests: Sequence[Request[Any]], *, halt_on_failure: bool = False, **_options: Any
+    ) -> tuple[Outcome[Any], ...]:
+        results = await self._batch([(r.request_type, r.data()) for r in requests], halt_on_failure)
+        return tuple(
+            Outcome(r, True, res.code, None, r.parse(res.data)) if res.ok else Outcome(r, False, res.code, res.comment)
+            for r, res in zip(requests, results, strict=False)
+        )
+
+    async def call_all(self, requests: Sequence[Request[R]], concurrency: int = 16) -> list[R | ObsError]:
+        results: list[R | ObsError] = []
+        for request in requests:
+            try:
+                results.append(await self.call(request))
+            except ObsError as exc:
+                results.append(exc)
+        return results
+
+    async def _request(self, request_type: str, data: JsonDict | None = None, timeout: float | None = None) -> JsonDict:
         if not self.snapshot.connection.connected:
             raise ObsNotConnected("OBS is not connected")
         self.requests.append((request_type, data))
@@ -78,7 +105,7 @@ class FakeObsSession:
             raise ObsRequestError(request_type, code, comment)
         return self._answer(request_type, data)
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]], **_options: Any) -> list[BatchResult]:
+    async def _batch(self, requests: Sequence[tuple[str, JsonDict | None]], halt: bool = False) -> list[BatchResult]:
         if not self.snapshot.connection.connected:
             raise ObsNotConnected("OBS is not connected")
         results = []
@@ -87,6 +114,8 @@ class FakeObsSession:
             if request_type in self._failures:
                 code, comment = self._failures[request_type]
                 results.append(BatchResult(request_type, False, code, comment, {}))
+                if halt:  # as OBS does: the rest is neither run nor answered
+                    break
             else:
                 results.append(BatchResult(request_type, True, 100, None, self._answer(request_type, data)))
         return results
@@ -133,6 +162,10 @@ class FakeObsSession:
         self.snapshot = snapshot
         for listener in list(self._listeners):
             listener(snapshot)
+
+    def emit(self, event: ObsEvent) -> None:
+        for listener in list(self._event_listeners):
+            listener(event)
 
     def stream_event(self, output_state: str) -> None:
         updated = translate.apply_event(self.snapshot, "StreamStateChanged", {"outputState": output_state})

@@ -6,18 +6,14 @@ from PySide6.QtCore import QRect
 from PySide6.QtGui import QImage
 
 from studio_console.domain.card import CardRect
+from studio_console.obs.requests import GetCurrentProgramScene, GetSourceScreenshot
 from studio_console.obs.session import ObsSession
-from studio_console.services.obs_control.thumbnails import decode_data_uri
 
 
 async def program_screenshot(session: ObsSession, width: int, height: int) -> QImage:
     """The program scene as OBS renders it now, at canvas size (PNG: no compression noise)."""
-    scene = (await session.request("GetCurrentProgramScene"))["currentProgramSceneName"]
-    data = await session.request(
-        "GetSourceScreenshot",
-        {"sourceName": scene, "imageFormat": "png", "imageWidth": width, "imageHeight": height},
-    )
-    raw = decode_data_uri(str(data.get("imageData", "")))
+    scene = await session.call(GetCurrentProgramScene())
+    raw = await session.call(GetSourceScreenshot(scene, "png", width=width, height=height))
     assert raw, "OBS sent no screenshot"
     image = QImage.fromData(raw).convertToFormat(QImage.Format.Format_RGB32)
     assert (image.width(), image.height()) == (width, height), (image.width(), image.height())

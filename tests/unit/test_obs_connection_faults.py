@@ -11,6 +11,7 @@ import pytest
 
 from studio_console.domain.obs_state import ConnectionStatus
 from studio_console.obs.errors import ObsConnectionLost, ObsTimeout
+from studio_console.obs.requests import GetStats, GetVersion
 from studio_console.obs.session import Backoff, ObsSession
 from tests.helpers.fake_obs_server import (
     CHALLENGE_WITHOUT_SALT,
@@ -130,7 +131,7 @@ def test_an_obs_that_stops_answering_is_noticed_pending_requests_fail_and_it_rec
         await wait_for(lambda: connected(session), "the first connection")
         server.answering = False
         # A 60 s request timeout: the request can only fail early because the liveness check noticed.
-        pending = asyncio.ensure_future(session.request("GetStats", timeout=60))
+        pending = asyncio.ensure_future(session.call(GetStats(), timeout=60))
         await wait_for(
             lambda: session.snapshot.connection.status is ConnectionStatus.NOT_ANSWERING, "the not-answering state"
         )
@@ -141,7 +142,7 @@ def test_an_obs_that_stops_answering_is_noticed_pending_requests_fail_and_it_rec
         server.answering = True
         await wait_for(lambda: connected(session), "the reconnection once OBS answers")
         await wait_for(lambda: server.open_sessions == 1, "exactly one session left")
-        await session.request("GetVersion")
+        await session.call(GetVersion())
 
     run_with_server(body, request_timeout=60)
 
@@ -174,7 +175,7 @@ def test_any_unexpected_error_keeps_the_loop_alive() -> None:
 def test_odd_frames_from_the_server_are_ignored_and_the_session_stays() -> None:
     async def body(server: FakeObsServer, session: ObsSession) -> None:
         await wait_for(lambda: connected(session), "a connection despite the odd frames")
-        await session.request("GetVersion")
+        await session.call(GetVersion())
         assert server.identified_sessions == 1  # never dropped and reconnected
 
     run_with_server(body, plan=[JUNK_AFTER_IDENTIFIED])

@@ -174,8 +174,9 @@ def test_the_size_cap_stops_a_body_without_a_length_while_it_streams(
 
     reason = loop.run_until_complete(go())
     assert reason == "too large (more than 15 MB)"
-    # The server could only push what the cap let through plus socket buffers: far from 50 MB.
-    assert 0 < server.big_bytes_sent.get("/big-chunked", 0) < BIG_BYTES // 2
+    # The server could only push what the cap let through plus socket buffers (loopback buffers grow to
+    # about 12 MB under load: 27 MB were seen on a busy machine), never the whole 50 MB.
+    assert 0 < server.big_bytes_sent.get("/big-chunked", 0) < BIG_BYTES * 3 // 4
     assert list(tmp_path.iterdir()) == []
 
 

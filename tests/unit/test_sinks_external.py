@@ -98,7 +98,7 @@ def test_server_url_problems(url: str, problem: str | None) -> None:
 def test_keys_never_show_in_reprs_or_masks() -> None:
     settings = StreamServiceSettings(server="rtmp://a/live", key="super-secret-key")
     assert "super-secret-key" not in repr(settings) and "super-secret-key" not in str(settings)
-    assert settings.request_data()["streamServiceSettings"]["key"] == "super-secret-key"
+    assert settings.key == "super-secret-key"
     assert mask_key("super-secret-key") == KEY_MASK and mask_key(None) == ""
     assert "super" not in mask_key("super-secret-key")
 

@@ -57,17 +57,11 @@ class SinkOptions(BaseModel):
 
 @dataclass(frozen=True)
 class StreamServiceSettings:
-    """What SetStreamServiceSettings sends to OBS. ``repr`` never shows the key."""
+    """Where OBS is to stream; go-live sends it to OBS. ``repr`` never shows the key."""
 
     server: str
     key: str = field(repr=False)
     service_type: str = "rtmp_custom"
-
-    def request_data(self) -> dict[str, Any]:
-        return {
-            "streamServiceType": self.service_type,
-            "streamServiceSettings": {"server": self.server, "key": self.key, "use_auth": False},
-        }
 
 
 def mask_key(key: str | None) -> str:

@@ -10,7 +10,8 @@ from PySide6.QtGui import QImage
 
 from studio_console.core import StudioCore
 from studio_console.domain.obs_state import ObsSnapshot
-from studio_console.qt.views.audio_strip import AudioStrip, levels_from_meter_event
+from studio_console.obs.events import InputVolumeMeters, ObsEvent
+from studio_console.qt.views.audio_strip import AudioStrip
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
 
@@ -44,7 +45,7 @@ class ObsBridge(QObject):
         switcher, outputs, tasks = core.switcher, core.outputs, core.tasks
         self._unsubscribe = [
             self.session.subscribe(self.obs_changed.emit),
-            self.session.subscribe_events(self._on_obs_event),
+            self.session.subscribe_obs_events(self._on_obs_event),
             core.thumbnail_images.add(self._image_arrived(self.thumbnail_ready)),
             core.monitor_images.add(self._image_arrived(self.monitor_ready)),
         ]
@@ -93,9 +94,9 @@ class ObsBridge(QObject):
         self.show_controls.show_state(snap)
         self.audio_strip.show_state(snap)
 
-    def _on_obs_event(self, event_type: str, data: dict[str, Any]) -> None:
-        if event_type == "InputVolumeMeters":
-            self.levels_changed.emit(levels_from_meter_event(data))
+    def _on_obs_event(self, event: ObsEvent) -> None:
+        if isinstance(event, InputVolumeMeters):
+            self.levels_changed.emit(dict(event.levels))
 
     @staticmethod
     def _image_arrived(signal: Any) -> Callable[[str, bytes], None]:

@@ -84,6 +84,10 @@ class ProductListModel(QAbstractListModel):
             return product
         return None
 
+    def thumbnail(self, product: Product) -> QIcon:
+        """The product's picture as a small icon (cached per picture), or its lettered tile."""
+        return self._thumbnail(product)
+
     def _thumbnail(self, product: Product) -> QIcon:
         key = product.image or ""
         icon = self._thumbs.get(key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
@@ -150,17 +149,3 @@ class AudioStrip(QWidget):
     def hideEvent(self, event: object) -> None:
         super().hideEvent(event)  # type: ignore[arg-type]
         self.visibility_changed.emit(False)
-
-
-def levels_from_meter_event(data: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """(magnitude, peak) of the loudest channel per input from an InputVolumeMeters event."""
-    levels: dict[str, tuple[float, float]] = {}
-    for entry in data.get("inputs") or []:
-        channels = entry.get("inputLevelsMul") or []
-        if not channels:
-            levels[entry.get("inputName", "")] = (0.0, 0.0)
-            continue
-        magnitude = max(float(c[0]) for c in channels)
-        peak = max(float(c[1]) for c in channels)
-        levels[entry.get("inputName", "")] = (magnitude, peak)
-    return levels

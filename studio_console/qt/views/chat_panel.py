@@ -87,12 +87,14 @@ class ChatPanel(QWidget):
         unfeature_requested(): take the featured comment off air.
         dismiss_question_requested(str): take this question off the host's queue.
         block_user_requested(str, str): hide everything from this user (platform, user name) on this PC.
+        host_question_requested(object): show this ChatMessage to the host (the host view).
     """
 
     feature_requested = Signal(str)
     unfeature_requested = Signal()
     dismiss_question_requested = Signal(str)
     block_user_requested = Signal(str, str)
+    host_question_requested = Signal(object)
 
     def __init__(
         self,
@@ -330,4 +332,7 @@ class ChatPanel(QWidget):
             block = QAction(f"Hide messages from {menu_text(message.name)}", menu)
             block.triggered.connect(lambda: self.block_user_requested.emit(message.platform, user))
             menu.addAction(block)
+        to_host = QAction("Send to the host view", menu)
+        to_host.triggered.connect(lambda: self.host_question_requested.emit(message))
+        menu.addAction(to_host)
         return menu

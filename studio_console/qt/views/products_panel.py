@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
+    QFrame,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
@@ -23,8 +25,10 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -157,15 +161,19 @@ class ProductsPanel(QWidget):
         self.stock_up = QPushButton("+1")
         self.stock_up.setToolTip("Stock of the selected variant plus one")
         self.stock_label = plain_label()
+        self.next_button = QPushButton("Next product")
+        self.next_button.setObjectName("nextButton")
+        self.next_button.setToolTip("Pin the next product of tonight's queue")
         pin_row = QHBoxLayout()
         pin_row.addWidget(self.pin_button)
         pin_row.addWidget(self.unpin_button)
-        pin_row.addWidget(self.layout_combo, 1)
+        pin_row.addWidget(self.next_button)
         stock_row = QHBoxLayout()
         stock_row.addWidget(plain_label("Stock:"))
         stock_row.addWidget(self.stock_down)
         stock_row.addWidget(self.stock_up)
         stock_row.addWidget(self.stock_label, 1)
+        stock_row.addWidget(self.layout_combo)
 
         self.sale_price_edit = QLineEdit()
         self.sale_price_edit.setPlaceholderText("deal price")
@@ -179,16 +187,18 @@ class ProductsPanel(QWidget):
         self.sale_start = QPushButton("Start flash sale")
         self.sale_stop = QPushButton("Stop")
         self.sale_label = plain_label("No flash sale")
+        # Compact: a producer starts a sale in one glance, without scrolling on a 1366x768 screen.
         sale_box = QGroupBox("Flash sale")
-        sale_form = QFormLayout(sale_box)
-        sale_form.addRow("Deal price", self.sale_price_edit)
-        sale_form.addRow("Countdown", self.sale_seconds)
-        sale_form.addRow("At zero", self.sale_at_zero)
-        sale_buttons = QHBoxLayout()
-        sale_buttons.addWidget(self.sale_start)
-        sale_buttons.addWidget(self.sale_stop)
-        sale_form.addRow(sale_buttons)
-        sale_form.addRow(self.sale_label)
+        sale_grid = QGridLayout(sale_box)
+        sale_grid.addWidget(plain_label("Deal price"), 0, 0)
+        sale_grid.addWidget(self.sale_price_edit, 0, 1)
+        sale_grid.addWidget(plain_label("Countdown"), 0, 2)
+        sale_grid.addWidget(self.sale_seconds, 0, 3)
+        sale_grid.addWidget(plain_label("At zero"), 1, 0)
+        sale_grid.addWidget(self.sale_at_zero, 1, 1)
+        sale_grid.addWidget(self.sale_start, 1, 2)
+        sale_grid.addWidget(self.sale_stop, 1, 3)
+        sale_grid.addWidget(self.sale_label, 2, 0, 1, 4)
 
         air_box = QGroupBox("On air")
         air_layout = QVBoxLayout(air_box)
@@ -200,6 +210,7 @@ class ProductsPanel(QWidget):
         # -- tonight's queue ---------------------------------------------------------------------
         self.queue_list = QListWidget()
         self.queue_list.setObjectName("showQueue")
+        self.queue_list.setIconSize(THUMB_SIZE)
         self.queue_list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.queue_list.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.queue_list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -207,8 +218,6 @@ class ProductsPanel(QWidget):
         self.queue_remove = QPushButton("Remove")
         self.queue_up = QPushButton("Up")
         self.queue_down = QPushButton("Down")
-        self.next_button = QPushButton("Next product")
-        self.next_button.setObjectName("nextButton")
         queue_buttons = QHBoxLayout()
         for button in (self.queue_add, self.queue_remove, self.queue_up, self.queue_down):
             queue_buttons.addWidget(button)
@@ -216,22 +225,33 @@ class ProductsPanel(QWidget):
         queue_layout = QVBoxLayout(queue_box)
         queue_layout.addWidget(self.queue_list, 1)
         queue_layout.addLayout(queue_buttons)
-        queue_layout.addWidget(self.next_button)
 
+        # What runs the show stays in view; the catalog and the editor share the third column as tabs.
         controls = QWidget()
         controls_layout = QVBoxLayout(controls)
         controls_layout.setContentsMargins(0, 0, 0, 0)
         controls_layout.addWidget(air_box)
         controls_layout.addWidget(sale_box)
-        controls_layout.addWidget(queue_box, 1)
+        controls_layout.addStretch(1)
+        for wide in (self.queue_list, self.list_view):
+            wide.setMinimumWidth(160)  # the row may be narrow on a 1366x768 screen: text elides, nothing hides
+        self.catalog_tabs = QTabWidget()
+        self.catalog_tabs.addTab(catalog_box, "Catalog")
+        # The editor is the tallest part; scrolled inside its tab it never makes the whole row scroll.
+        editor_scroll = QScrollArea()
+        editor_scroll.setWidgetResizable(True)
+        editor_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        editor_scroll.setWidget(editor)
+        self.catalog_tabs.addTab(editor_scroll, "Edit product")
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(catalog_box)
-        splitter.addWidget(editor)
+        splitter.addWidget(queue_box)
         splitter.addWidget(controls)
-        splitter.setStretchFactor(0, 3)
+        splitter.addWidget(self.catalog_tabs)
+        splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 2)
-        splitter.setStretchFactor(2, 2)
+        splitter.setStretchFactor(2, 3)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(splitter)
 
         # -- wiring ------------------------------------------------------------------------------
@@ -490,6 +510,8 @@ class ProductsPanel(QWidget):
                     label = f" ({variant.label})" if variant is not None and variant.label else ""
                     text = f"{position}. {product.title}{label} · {product.price_text()}"
                 item = QListWidgetItem(text)
+                if hit is not None:
+                    item.setIcon(self.model.thumbnail(hit[0]))
                 item.setData(Qt.ItemDataRole.UserRole, sku)
                 item.setToolTip(html.escape(product_line(hit[0])) if hit else html.escape(sku))
                 self.queue_list.addItem(item)

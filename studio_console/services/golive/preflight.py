@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from studio_console.adapters.sinks.base import LocalReceiver, SecretReader, Sink
-from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
+from studio_console.domain.obs_state import ObsSnapshot, OutputPhase, VideoSettings
 from studio_console.domain.stream import (
     CheckStatus,
     Orientation,
@@ -17,10 +17,8 @@ from studio_console.domain.stream import (
     PreflightResult,
     ReceivedStreamInfo,
 )
-from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError
-
-JsonDict = dict[str, Any]
+from studio_console.obs.requests import GetProfileParameter, GetVideoSettings, Outcome, Request
 
 # x264's own default when OBS leaves the keyframe interval on "auto" (keyint_sec 0): 250 frames.
 X264_DEFAULT_KEYINT_FRAMES = 250
@@ -40,7 +38,7 @@ class PreflightSession(Protocol):
 
     snapshot: ObsSnapshot
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]]) -> list[BatchResult]: ...
+    async def call_batch(self, requests: Sequence[Request[Any]]) -> tuple[Outcome[Any], ...]: ...
 
 
 @dataclass(frozen=True)
@@ -59,18 +57,15 @@ class ObsOutputFacts:
 
 async def read_obs_output(session: PreflightSession) -> ObsOutputFacts:
     """OBS's output size, frame rate, bitrate and keyframe interval, read over the websocket."""
-    requests: list[tuple[str, JsonDict | None]] = [("GetVideoSettings", None)]
-    requests += [
-        ("GetProfileParameter", {"parameterCategory": category, "parameterName": name})
-        for category, name in _PROFILE_PARAMETERS
-    ]
-    results = await session.batch(requests)
-    video = results[0].raise_for_status()
+    requests: list[Request[Any]] = [GetVideoSettings()]
+    requests += [GetProfileParameter(category, name) for category, name in _PROFILE_PARAMETERS]
+    results = await session.call_batch(requests)
+    video: VideoSettings = results[0].unwrap()
     params = {
-        f"{category}/{name}": (r.data.get("parameterValue") if r.ok else None)
+        f"{category}/{name}": (r.value if r.ok else None)
         for (category, name), r in zip(_PROFILE_PARAMETERS, results[1:], strict=True)
     }
-    fps = int(video.get("fpsNumerator", 0)) / max(1, int(video.get("fpsDenominator", 1)))
+    fps = video.fps_numerator / max(1, video.fps_denominator)
     mode = str(params.get("Output/Mode") or "Simple")
     bitrate: int | None = None
     keyframe: float | None = None
@@ -89,8 +84,8 @@ async def read_obs_output(session: PreflightSession) -> ObsOutputFacts:
         elif encoder == "x264" and fps > 0:
             keyframe, source = X264_DEFAULT_KEYINT_FRAMES / fps, "automatic"
     return ObsOutputFacts(
-        width=int(video.get("outputWidth", 0)),
-        height=int(video.get("outputHeight", 0)),
+        width=video.output_width,
+        height=video.output_height,
         fps=fps,
         mode=mode,
         bitrate_kbps=bitrate,

@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from studio_console.adapters.sinks.base import (
     HasHealth,
@@ -40,8 +40,9 @@ from studio_console.domain.stream import (
     Thumbnail,
 )
 from studio_console.kernel.listeners import add_listener
-from studio_console.obs.client import BatchResult
 from studio_console.obs.errors import ObsError, ObsRequestError
+from studio_console.obs.protocol import RequestStatus
+from studio_console.obs.requests import Outcome, Request, SetStreamServiceSettings, StartStream, StopStream
 from studio_console.services.golive.destinations import Destinations, OutputSaver, SecretKeeper
 from studio_console.services.golive.errors import (
     DestinationLocked,
@@ -69,12 +70,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-JsonDict = dict[str, Any]
+R = TypeVar("R")
 StatusListener = Callable[[OutputStatus], None]
 ThumbnailListener = Callable[[Thumbnail], None]
 
-# obs-websocket status code for StopStream when nothing is streaming.
-OUTPUT_NOT_RUNNING = 501
 _BITRATE_WINDOW_S = 5.0
 
 
@@ -85,11 +84,9 @@ class SessionLike(Protocol):
 
     def subscribe(self, listener: Callable[[ObsSnapshot], None]) -> Callable[[], None]: ...
 
-    async def request(
-        self, request_type: str, data: JsonDict | None = None, timeout: float | None = None
-    ) -> JsonDict: ...
+    async def call(self, request: Request[R], *, timeout: float | None = ...) -> R: ...
 
-    async def batch(self, requests: Sequence[tuple[str, JsonDict | None]]) -> list[BatchResult]: ...
+    async def call_batch(self, requests: Sequence[Request[Any]]) -> tuple[Outcome[Any], ...]: ...
 
 
 @dataclass
@@ -405,9 +402,11 @@ class GoLiveService:
                 if not result.ok:
                     raise PreflightFailed(result)
             service = await sink.stream_settings(self.secrets)
-            await self.session.request("SetStreamServiceSettings", service.request_data())
+            await self.session.call(
+                SetStreamServiceSettings(server=service.server, key=service.key, service_type=service.service_type)
+            )
             self._starts_sent += 1
-            await self.session.request("StartStream")
+            await self.session.call(StartStream())
         except Exception as exc:
             if self._pending is pending:
                 self._pending = None
@@ -431,9 +430,9 @@ class GoLiveService:
         if self.session.snapshot.stream.phase is OutputPhase.STOPPED:
             return
         try:
-            await self.session.request("StopStream")
+            await self.session.call(StopStream())
         except ObsRequestError as exc:
-            if exc.code != OUTPUT_NOT_RUNNING:
+            if exc.status is not RequestStatus.OUTPUT_NOT_RUNNING:
                 raise GoLiveError(f"OBS could not stop the stream: {exc.comment or exc}") from exc
         self._message = "Stopping the stream…"
         self._publish()

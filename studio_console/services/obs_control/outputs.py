@@ -7,6 +7,7 @@ import time
 
 from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
 from studio_console.obs.errors import ObsError
+from studio_console.obs.requests import Command, SetInputMute, SetInputVolume, StartRecord, StopRecord
 from studio_console.obs.session import ObsSession
 
 log = logging.getLogger(__name__)
@@ -17,9 +18,9 @@ class OutputBusy(ObsError):
 
 
 class OutputControl:
-    """Recording on/off, mute and volume. State comes from OBS's events (StartRecord answers before it knows)."""
+    """Recording on/off, mute and volume. State comes from OBS's events (a start is answered before it is known)."""
 
-    # OBS answers StartRecord before its STARTING event; until that event (or this long) a start
+    # OBS answers a start request before its STARTING event; until that event (or this long) a start
     # is still under way (a second start on top of the first can kill OBS 29).
     START_GRACE_S = 15.0
 
@@ -40,34 +41,34 @@ class OutputControl:
         if output in self._in_flight or (started is not None and time.monotonic() - started < self.START_GRACE_S):
             raise OutputBusy(f"the {output} is already starting")
 
-    async def _start(self, output: str, request_type: str) -> None:
+    async def _start(self, output: str, request: Command) -> None:
         self._started_at[output] = time.monotonic()
         try:
-            await self._call(output, request_type)
+            await self._call(output, request)
         except BaseException:
             self._started_at.pop(output, None)
             raise
 
-    async def _call(self, output: str, request_type: str) -> None:
+    async def _call(self, output: str, request: Command) -> None:
         if output in self._in_flight:
             raise OutputBusy(f"the {output} is already being started or stopped")
         self._in_flight.add(output)
         try:
-            await self.session.request(request_type)
+            await self.session.call(request)
         finally:
             self._in_flight.discard(output)
 
     async def start_record(self) -> None:
         self._check_can_start("recording", self.session.snapshot.record.phase)
-        await self._start("recording", "StartRecord")
+        await self._start("recording", StartRecord())
 
     async def stop_record(self) -> None:
         if self.session.snapshot.record.phase is OutputPhase.STOPPED:
             return
-        await self._call("recording", "StopRecord")
+        await self._call("recording", StopRecord())
 
     async def set_mute(self, input_name: str, muted: bool) -> None:
-        await self.session.request("SetInputMute", {"inputName": input_name, "inputMuted": muted})
+        await self.session.call(SetInputMute(input_name, muted))
 
     async def set_volume(self, input_name: str, volume_mul: float) -> None:
-        await self.session.request("SetInputVolume", {"inputName": input_name, "inputVolumeMul": max(0.0, volume_mul)})
+        await self.session.call(SetInputVolume(input_name, max(0.0, volume_mul)))

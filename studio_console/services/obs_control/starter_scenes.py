@@ -5,6 +5,18 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from studio_console.obs.requests import (
+    CENTRE,
+    CreateInput,
+    CreateScene,
+    GetInputKindList,
+    GetSceneItemList,
+    ItemTransform,
+    RemoveScene,
+    Request,
+    SetCurrentProgramScene,
+    SetSceneItemTransform,
+)
 from studio_console.obs.session import ObsSession
 
 log = logging.getLogger(__name__)
@@ -25,61 +37,43 @@ async def install_starter_scenes(session: ObsSession) -> list[str]:
     video = session.snapshot.video
     width = video.base_width if video else 1280
     height = video.base_height if video else 720
-    kinds = set((await session.request("GetInputKindList")).get("inputKinds", []))
+    kinds = await session.call(GetInputKindList())
     text_kind = next((k for k in ("text_ft2_source_v2", "text_gdiplus_v2", "text_gdiplus") if k in kinds), None)
     created: list[str] = []
-    calls: list[tuple[str, dict[str, Any] | None]] = []
+    calls: list[Request[Any]] = []
     for scene, (colour, label) in STARTER_SCENES.items():
         if scene in existing:
             continue
         created.append(scene)
-        calls.append(("CreateScene", {"sceneName": scene}))
+        calls.append(CreateScene(scene))
         calls.append(
-            (
-                "CreateInput",
-                {
-                    "sceneName": scene,
-                    "inputName": f"{scene} background",
-                    "inputKind": "color_source_v3",
-                    "inputSettings": {"color": colour, "width": width, "height": height},
-                    "sceneItemEnabled": True,
-                },
+            CreateInput(
+                scene,
+                f"{scene} background",
+                "color_source_v3",
+                {"color": colour, "width": width, "height": height},
             )
         )
         if text_kind:
-            calls.append(
-                (
-                    "CreateInput",
-                    {
-                        "sceneName": scene,
-                        "inputName": f"{scene} placeholder",
-                        "inputKind": text_kind,
-                        "inputSettings": {
-                            "text": label,
-                            "font": {"face": "DejaVu Sans", "size": max(24, height // 10), "style": "Bold", "flags": 1},
-                        },
-                        "sceneItemEnabled": True,
-                    },
-                )
-            )
+            font = {"face": "DejaVu Sans", "size": max(24, height // 10), "style": "Bold", "flags": 1}
+            calls.append(CreateInput(scene, f"{scene} placeholder", text_kind, {"text": label, "font": font}))
     if calls:
-        results = await session.batch(calls)
-        centre: list[tuple[str, dict[str, Any] | None]] = []
-        for call, result in zip(calls, results, strict=True):
-            if not result.ok:
-                log.warning("starter scenes: %s failed (%s %s)", result.request_type, result.code, result.comment)
-            elif call[1] and str(call[1].get("inputName", "")).endswith(" placeholder"):
-                transform = {"positionX": width / 2, "positionY": height / 2, "alignment": 0}
-                item = {"sceneName": call[1]["sceneName"], "sceneItemId": result.data.get("sceneItemId")}
-                centre.append(("SetSceneItemTransform", {**item, "sceneItemTransform": transform}))
-        if centre:
-            await session.batch(centre)
+        outcomes = await session.call_batch(calls)
+        centre = ItemTransform(position_x=width / 2, position_y=height / 2, alignment=CENTRE)
+        centring: list[Request[Any]] = []
+        for call, outcome in zip(calls, outcomes, strict=True):
+            if not outcome.ok:
+                log.warning("starter scenes: %s", outcome.error())
+            elif isinstance(call, CreateInput) and call.name.endswith(" placeholder"):
+                centring.append(SetSceneItemTransform(call.scene, int(outcome.unwrap()), centre))
+        if centring:
+            await session.call_batch(centring)
     # OBS's own empty default scene is noise in a rehearsal studio.
     if "Scene" in existing and created:
-        items = await session.request("GetSceneItemList", {"sceneName": "Scene"})
-        if not items.get("sceneItems"):
-            await session.request("SetCurrentProgramScene", {"sceneName": "Host"})
-            await session.request("RemoveScene", {"sceneName": "Scene"})
+        items = await session.call(GetSceneItemList("Scene"))
+        if not items:
+            await session.call(SetCurrentProgramScene("Host"))
+            await session.call(RemoveScene("Scene"))
     if created:
         log.info("created starter scenes: %s", ", ".join(created))
     return created

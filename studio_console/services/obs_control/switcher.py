@@ -7,6 +7,15 @@ from collections.abc import Callable
 from typing import Literal
 
 from studio_console.obs.errors import ObsError
+from studio_console.obs.requests import (
+    SetCurrentPreviewScene,
+    SetCurrentProgramScene,
+    SetCurrentSceneTransition,
+    SetCurrentSceneTransitionDuration,
+    SetStudioModeEnabled,
+    SetVideoSettings,
+    TriggerStudioModeTransition,
+)
 from studio_console.obs.session import ObsSession
 
 log = logging.getLogger(__name__)
@@ -51,27 +60,27 @@ class SceneSwitcher:
         await (self._set_preview(scene) if target == "preview" else self._set_program(scene))
 
     async def _set_program(self, scene: str) -> None:
-        await self.session.request("SetCurrentProgramScene", {"sceneName": scene})
+        await self.session.call(SetCurrentProgramScene(scene))
 
     async def _set_preview(self, scene: str) -> None:
         if not self.session.snapshot.studio_mode:
             raise PreviewUnavailable("Preview needs studio mode; turn studio mode on first")
-        await self.session.request("SetCurrentPreviewScene", {"sceneName": scene})
+        await self.session.call(SetCurrentPreviewScene(scene))
 
     async def take(self) -> None:
         """Studio mode: preview goes to program with the current transition. Otherwise nothing to take."""
         if not self.session.snapshot.studio_mode:
             raise PreviewUnavailable("Take needs studio mode (there is no preview to take)")
-        await self.session.request("TriggerStudioModeTransition")
+        await self.session.call(TriggerStudioModeTransition())
 
     async def set_studio_mode(self, enabled: bool) -> None:
-        await self.session.request("SetStudioModeEnabled", {"studioModeEnabled": enabled})
+        await self.session.call(SetStudioModeEnabled(enabled))
 
     async def set_transition(self, name: str) -> None:
-        await self.session.request("SetCurrentSceneTransition", {"transitionName": name})
+        await self.session.call(SetCurrentSceneTransition(name))
 
     async def set_transition_duration(self, ms: int) -> None:
-        await self.session.request("SetCurrentSceneTransitionDuration", {"transitionDuration": int(ms)})
+        await self.session.call(SetCurrentSceneTransitionDuration(int(ms)))
 
     async def set_orientation(self, vertical: bool) -> None:
         """Swap the canvas to 9:16 (vertical, TikTok) or 16:9, keeping its pixel count class."""
@@ -82,14 +91,13 @@ class SceneSwitcher:
         assert video is not None
         if video.vertical == vertical:
             return
-        await self.session.request(
-            "SetVideoSettings",
-            {
-                "baseWidth": video.base_height,
-                "baseHeight": video.base_width,
-                "outputWidth": video.output_height,
-                "outputHeight": video.output_width,
-            },
+        await self.session.call(
+            SetVideoSettings(
+                base_width=video.base_height,
+                base_height=video.base_width,
+                output_width=video.output_height,
+                output_height=video.output_width,
+            )
         )
         await self.session.refresh_video()
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import logging
 from collections.abc import Callable, Sequence
 
 from studio_console.obs.errors import ObsError
+from studio_console.obs.requests import GetSourceScreenshot
 from studio_console.obs.session import ObsSession
 
 log = logging.getLogger(__name__)
 
 
 class ScreenshotFeed:
-    """Round-robin ``GetSourceScreenshot`` of the sources ``pick()`` names; ``on_thumbnail(name, jpeg)``.
+    """Round-robin screenshots of the sources ``pick()`` names; ``on_thumbnail(name, jpeg)``.
 
     The next screenshot is asked for only after the previous answer, so requests never pile up.
     """
@@ -57,25 +56,10 @@ class ScreenshotFeed:
 
     async def capture(self, scene: str) -> bytes | None:
         try:
-            data = await self.session.request(
-                "GetSourceScreenshot",
-                {"sourceName": scene, "imageFormat": "jpg", "imageWidth": self.width, "imageCompressionQuality": 70},
-            )
+            image = await self.session.call(GetSourceScreenshot(scene, "jpg", width=self.width, quality=70))
         except ObsError as exc:
             log.debug("thumbnail of %r failed: %s", scene, exc)
             return None
-        image = decode_data_uri(str(data.get("imageData", "")))
         if image:
             self.on_thumbnail(scene, image)
         return image
-
-
-def decode_data_uri(uri: str) -> bytes | None:
-    """Bytes of a ``data:image/...;base64,...`` URI, or None when it is not one."""
-    _, sep, payload = uri.partition("base64,")
-    if not sep:
-        return None
-    try:
-        return base64.b64decode(payload, validate=False)
-    except (binascii.Error, ValueError):
-        return None

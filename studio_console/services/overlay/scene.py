@@ -7,8 +7,8 @@ points the input at it. The input must read the app's files, so OBS has to run o
 
 Checked against OBS 29 / obs-websocket 5.1 (tests/e2e/test_product_cards.py, benchmarks/):
 
-- ``SetInputSettings`` makes an image source reload on the next video tick, also with the same file
-  name; without it OBS notices a changed file only on its once-a-second check. Slots still alternate
+- Setting an image source's file over the websocket makes it reload on the next video tick, also
+  with the same file name; without it OBS notices a changed file only on its once-a-second check. Slots still alternate
   between two file names, so the file OBS shows is never the one being written.
 - In a serial-realtime batch "set file, enable item" the enable applies at once and the new file
   only on the next tick: the previous picture flashes for a frame or more. Disabling an item answers
@@ -29,13 +29,34 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from studio_console.domain.obs_state import ObsSnapshot
 from studio_console.kernel.listeners import add_listener
-from studio_console.obs.client import BatchResult
+from studio_console.obs import events
 from studio_console.obs.errors import ObsRequestError
-from studio_console.obs.protocol import BatchExecution
+from studio_console.obs.protocol import BatchExecution, RequestStatus
+from studio_console.obs.requests import (
+    TOP_LEFT,
+    CreateInput,
+    CreateScene,
+    CreateSceneItem,
+    GetInputList,
+    GetSceneItemList,
+    GetSceneList,
+    ItemTransform,
+    RemoveInput,
+    RemoveScene,
+    RemoveSceneItem,
+    Request,
+    SceneItem,
+    SetCurrentProgramScene,
+    SetInputSettings,
+    SetSceneItemEnabled,
+    SetSceneItemLocked,
+    SetSceneItemTransform,
+    first_failure,
+    raise_first_failure,
+)
 from studio_console.obs.session import ObsSession
 from studio_console.settings.atomic import write_atomic
 
@@ -47,14 +68,19 @@ DEFAULT_SLOTS = ("product_card", "featured_comment", "alert")
 # space coming back).
 WRITE_RETRY_S = 0.5
 IMAGE_KIND = "image_source"
-# obs-websocket's RequestStatus for a scene, input or item that does not exist (any more).
-RESOURCE_NOT_FOUND = 600
-RESOURCE_ALREADY_EXISTS = 601
 _INSTALL_ATTEMPTS = 20
 _INSTALL_RETRY_S = 0.1
-_TOP_LEFT = 5  # OBS_ALIGN_LEFT | OBS_ALIGN_TOP
-
-JsonDict = dict[str, Any]
+# Every slot's item drawn at its picture's own size from the canvas's top-left corner.
+_HOME = ItemTransform(
+    position_x=0.0,
+    position_y=0.0,
+    scale_x=1.0,
+    scale_y=1.0,
+    rotation=0.0,
+    alignment=TOP_LEFT,
+    no_bounds=True,
+    crop=(0, 0, 0, 0),
+)
 
 
 class OverlayError(Exception):
@@ -91,6 +117,10 @@ class _Slot:
     position: tuple[int, int] = (0, 0)
     # Which of the slot's two files is written next.
     next_file: int = 0
+    # A picture written ahead (the run of show's next cue) and its file; putting it on air then only
+    # sends requests. Its two files are apart from the two above, and never the one OBS shows.
+    prepared: tuple[bytes, Path] | None = None
+    shown_file: Path | None = None
 
 
 class OverlayService:
@@ -116,7 +146,7 @@ class OverlayService:
         self._listeners: list[Callable[[OverlayChange], None]] = []
         self._connected = session.snapshot.connection.connected
         self._canvas = _canvas_of(session.snapshot)
-        self._unsubscribe = [session.subscribe(self._on_snapshot), session.subscribe_events(self._on_event)]
+        self._unsubscribe = [session.subscribe(self._on_snapshot), session.subscribe_obs_events(self._on_event)]
         # A picture that could not be written (disk full) is kept, latest per slot, and retried until
         # it lands; the producer hears once when it starts and once when it is over.
         self.on_write_problem: Callable[[str], None] | None = None
@@ -157,21 +187,22 @@ class OverlayService:
         elif connected and canvas is not None and old_canvas is not None and canvas != old_canvas:
             self._notify(OverlayChange.CANVAS_CHANGED)
 
-    def _on_event(self, event_type: str, data: JsonDict) -> None:
+    def _on_event(self, event: events.ObsEvent) -> None:
         ours = {s.input_name for s in self._slots.values()}
-        if (
-            (event_type == "SceneRemoved" and data.get("sceneName") == self.scene_name)
-            or (event_type == "InputRemoved" and data.get("inputName") in ours)
-            or (event_type == "SceneNameChanged" and data.get("oldSceneName") == self.scene_name)
-            or (event_type == "InputNameChanged" and data.get("oldInputName") in ours)
-            or (event_type == "SceneItemRemoved" and data.get("sceneName") == self.scene_name)
-        ):
-            # Someone removed or renamed part of the overlay in OBS: rebuild it on next use.
-            self._installed = False
-        elif event_type == "SceneItemEnableStateChanged" and data.get("sceneName") == self.scene_name:
-            for slot in self._slots.values():
-                if slot.item_id == data.get("sceneItemId"):
-                    slot.visible = bool(data.get("sceneItemEnabled"))
+        match event:
+            case (
+                events.SceneRemoved(scene=self.scene_name)
+                | events.SceneNameChanged(old=self.scene_name)
+                | events.SceneItemRemoved(scene=self.scene_name)
+            ):
+                # Someone removed or renamed part of the overlay in OBS: rebuild it on next use.
+                self._installed = False
+            case events.InputRemoved(name=name) | events.InputNameChanged(old=name) if name in ours:
+                self._installed = False
+            case events.SceneItemEnableStateChanged(scene=self.scene_name):
+                for slot in self._slots.values():
+                    if slot.item_id == event.item_id:
+                        slot.visible = event.enabled
 
     # -- queries ---------------------------------------------------------------------------------
 
@@ -224,7 +255,8 @@ class OverlayService:
                 await self._install_once()
                 return
             except ObsRequestError as exc:
-                if exc.code not in (RESOURCE_NOT_FOUND, RESOURCE_ALREADY_EXISTS) or attempt == _INSTALL_ATTEMPTS:
+                still_removing = exc.status in (RequestStatus.RESOURCE_NOT_FOUND, RequestStatus.RESOURCE_ALREADY_EXISTS)
+                if not still_removing or attempt == _INSTALL_ATTEMPTS:
                     raise
                 # OBS finishes removing a source on its video thread after it answered the removal:
                 # for a few frames the name stays taken or the item stays listed. Look again.
@@ -236,83 +268,54 @@ class OverlayService:
         blank = self.folder / "blank.png"
         if not blank.exists():
             write_atomic(blank, blank_png())
-        scene_list, input_list = (
-            r.raise_for_status() for r in await self.session.batch([("GetSceneList", None), ("GetInputList", None)])
-        )
-        scenes = {s.get("sceneName") for s in scene_list.get("scenes", [])}
-        kinds = {i.get("inputName"): i.get("inputKind") for i in input_list.get("inputs", [])}
+        scene_list, input_list = await self.session.call_batch((GetSceneList(), GetInputList()))
+        scenes = set(scene_list.unwrap().scenes)
+        kinds = dict(input_list.unwrap())
         if self.scene_name in kinds:
             raise OverlayError(
                 f"OBS already has an input named {self.scene_name!r}; rename it so the overlay scene can be created"
             )
-        items: list[JsonDict] = []
+        items: tuple[SceneItem, ...] = ()
         created_scene = self.scene_name not in scenes
         if created_scene:
             await self._create_scene()
         else:
-            items = (await self.session.request("GetSceneItemList", {"sceneName": self.scene_name}))["sceneItems"]
+            items = await self.session.call(GetSceneItemList(self.scene_name))
         for slot in self._slots.values():
             kind = kinds.get(slot.input_name)
             if kind is not None and kind != IMAGE_KIND:
                 raise OverlayError(
                     f"OBS already has an input named {slot.input_name!r} of kind {kind}; rename or remove it"
                 )
-            mine = [i for i in items if i.get("sourceName") == slot.input_name]
+            mine = [i for i in items if i.source_name == slot.input_name]
             if kind is None:
-                created = await self.session.request(
-                    "CreateInput",
-                    {
-                        "sceneName": self.scene_name,
-                        "inputName": slot.input_name,
-                        "inputKind": IMAGE_KIND,
-                        "inputSettings": {"file": str(blank), "unload": False},
-                        "sceneItemEnabled": False,
-                    },
+                slot.item_id = await self.session.call(
+                    CreateInput(
+                        self.scene_name,
+                        slot.input_name,
+                        IMAGE_KIND,
+                        {"file": str(blank), "unload": False},
+                        enabled=False,
+                    )
                 )
-                slot.item_id = int(created["sceneItemId"])
             elif not mine:
-                created = await self.session.request(
-                    "CreateSceneItem",
-                    {"sceneName": self.scene_name, "sourceName": slot.input_name, "sceneItemEnabled": False},
-                )
-                slot.item_id = int(created["sceneItemId"])
+                slot.item_id = await self.session.call(CreateSceneItem(self.scene_name, slot.input_name, enabled=False))
             else:
-                slot.item_id = int(mine[0]["sceneItemId"])
+                slot.item_id = mine[0].item_id
                 if len(mine) > 1:
                     # Left by an interrupted earlier install; the overlay scene belongs to the app.
-                    duplicates: list[tuple[str, JsonDict | None]] = [
-                        ("RemoveSceneItem", {"sceneName": self.scene_name, "sceneItemId": i["sceneItemId"]})
-                        for i in mine[1:]
-                    ]
-                    _raise_first_failure(await self.session.batch(duplicates))
-        calls: list[tuple[str, JsonDict | None]] = []
+                    duplicates = [RemoveSceneItem(self.scene_name, i.item_id) for i in mine[1:]]
+                    raise_first_failure(await self.session.call_batch(duplicates))
+        calls: list[Request[None]] = []
         for slot in self._slots.values():
-            item = {"sceneName": self.scene_name, "sceneItemId": slot.item_id}
+            item_id = self._item_id(slot)
             calls += [
-                ("SetSceneItemEnabled", {**item, "sceneItemEnabled": False}),
-                (
-                    "SetSceneItemTransform",
-                    {
-                        **item,
-                        "sceneItemTransform": {
-                            "positionX": 0.0,
-                            "positionY": 0.0,
-                            "scaleX": 1.0,
-                            "scaleY": 1.0,
-                            "rotation": 0.0,
-                            "alignment": _TOP_LEFT,
-                            "boundsType": "OBS_BOUNDS_NONE",
-                            "cropLeft": 0,
-                            "cropRight": 0,
-                            "cropTop": 0,
-                            "cropBottom": 0,
-                        },
-                    },
-                ),
-                ("SetSceneItemLocked", {**item, "sceneItemLocked": True}),
-                ("SetInputSettings", {"inputName": slot.input_name, "inputSettings": {"file": str(blank)}}),
+                SetSceneItemEnabled(self.scene_name, item_id, False),
+                SetSceneItemTransform(self.scene_name, item_id, _HOME),
+                SetSceneItemLocked(self.scene_name, item_id, True),
+                SetInputSettings(slot.input_name, {"file": str(blank)}),
             ]
-        _raise_first_failure(await self.session.batch(calls))
+        raise_first_failure(await self.session.call_batch(calls))
         for slot in self._slots.values():
             slot.visible = False
             slot.position = (0, 0)
@@ -320,11 +323,16 @@ class OverlayService:
             await self._nest(self._nest_targets)
         self._installed = True
 
+    def _item_id(self, slot: _Slot) -> int:
+        if slot.item_id is None:  # pragma: no cover - every install gives each slot its item
+            raise OverlayError(f"the overlay slot {slot.name!r} is not installed in OBS")
+        return slot.item_id
+
     async def _create_scene(self) -> None:
         try:
-            await self.session.request("CreateScene", {"sceneName": self.scene_name})
+            await self.session.call(CreateScene(self.scene_name))
         except ObsRequestError as exc:
-            if exc.code != RESOURCE_ALREADY_EXISTS:
+            if exc.status is not RequestStatus.RESOURCE_ALREADY_EXISTS:
                 raise
             # OBS 29 keeps a removed scene alive, unlisted and holding its name, while other scenes
             # still nest it. Those nested items are the app's own: remove them so OBS frees the name.
@@ -349,28 +357,20 @@ class OverlayService:
     async def _nest(self, targets: Sequence[str]) -> list[str]:
         if not targets:
             return []
-        lists = await self.session.batch([("GetSceneItemList", {"sceneName": s}) for s in targets])
+        lists = await self.session.call_batch([GetSceneItemList(s) for s in targets])
         missing = []
-        for scene, result in zip(targets, lists, strict=True):
-            if not result.ok:
-                log.warning("cannot nest the overlay into %r: %s", scene, result.comment)
+        for scene, listed in zip(targets, lists, strict=True):
+            if not listed.ok:
+                log.warning("cannot nest the overlay into %r: %s", scene, listed.comment)
                 continue
-            if not any(i.get("sourceName") == self.scene_name for i in result.data.get("sceneItems", [])):
+            if not any(i.source_name == self.scene_name for i in listed.unwrap()):
                 missing.append(scene)
         if not missing:
             return []
-        created = await self.session.batch(
-            [
-                ("CreateSceneItem", {"sceneName": s, "sourceName": self.scene_name, "sceneItemEnabled": True})
-                for s in missing
-            ]
-        )
-        _raise_first_failure(created)
-        await self.session.batch(
-            [
-                ("SetSceneItemLocked", {"sceneName": s, "sceneItemId": r.data["sceneItemId"], "sceneItemLocked": True})
-                for s, r in zip(missing, created, strict=True)
-            ]
+        created = await self.session.call_batch([CreateSceneItem(s, self.scene_name) for s in missing])
+        raise_first_failure(created)
+        await self.session.call_batch(
+            [SetSceneItemLocked(s, item.unwrap(), True) for s, item in zip(missing, created, strict=True)]
         )
         log.info("overlay nested into %s", ", ".join(missing))
         return missing
@@ -386,99 +386,114 @@ class OverlayService:
         """Remove every item showing the overlay scene from ``scenes``; returns the scenes changed."""
         if not scenes:
             return []
-        lists = await self.session.batch([("GetSceneItemList", {"sceneName": s}) for s in scenes])
-        calls: list[tuple[str, JsonDict | None]] = []
+        lists = await self.session.call_batch([GetSceneItemList(s) for s in scenes])
+        calls: list[RemoveSceneItem] = []
         changed = []
-        for scene, result in zip(scenes, lists, strict=True):
-            if not result.ok:
+        for scene, listed in zip(scenes, lists, strict=True):
+            if not listed.ok:
                 continue
-            for item in result.data.get("sceneItems", []):
-                if item.get("sourceName") == self.scene_name:
-                    calls.append(("RemoveSceneItem", {"sceneName": scene, "sceneItemId": item["sceneItemId"]}))
+            for item in listed.unwrap():
+                if item.source_name == self.scene_name:
+                    calls.append(RemoveSceneItem(scene, item.item_id))
                     changed.append(scene)
         if calls:
-            _raise_first_failure(await self.session.batch(calls))
+            raise_first_failure(await self.session.call_batch(calls))
         return list(dict.fromkeys(changed))
 
     async def _listed_scenes(self) -> list[str]:
-        data = await self.session.request("GetSceneList")
-        return [str(s.get("sceneName")) for s in data.get("scenes", []) if s.get("sceneName") != self.scene_name]
+        listed = await self.session.call(GetSceneList())
+        return [s for s in listed.scenes if s != self.scene_name]
 
     # -- pictures --------------------------------------------------------------------------------
 
-    async def show(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+    async def show(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None:
         """Put ``png`` on air in ``slot``, its top-left corner at ``position`` on the canvas.
 
         A canvas-sized picture goes at (0, 0); a smaller one (a card) where it belongs. Picture,
         position and visibility change in the same frame; the call returns once OBS shows it.
+        With ``program_scene`` (a run-of-show cue) the program scene switches in the same batch.
         """
-        await self._put(slot, png, position, make_visible=True)
+        await self._put(slot, png, position, make_visible=True, program_scene=program_scene)
 
-    async def update(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None:
+    async def update(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None:
         """Replace the slot's picture (and position); a slot the app hid stays hidden."""
-        await self._put(slot, png, position, make_visible=False)
+        await self._put(slot, png, position, make_visible=False, program_scene=program_scene)
 
-    async def hide(self, slot: str) -> None:
+    async def hide(self, slot: str, *, program_scene: str | None = None) -> None:
         async with self._lock:
             target = self._slot(slot)
             target.wanted_visible = False
             if not self._installed:
                 await self._install()  # installing leaves every slot hidden
-                return
+                if program_scene is None:
+                    return
 
-            def calls() -> list[tuple[str, JsonDict | None]]:
-                item = {"sceneName": self.scene_name, "sceneItemId": target.item_id, "sceneItemEnabled": False}
-                return [("SetSceneItemEnabled", item)]
+            def calls() -> list[Request[None]]:
+                return [
+                    *_program_scene_calls(program_scene),
+                    SetSceneItemEnabled(self.scene_name, self._item_id(target), False),
+                ]
 
             await self._send_with_reinstall(calls)
             target.visible = False
 
-    async def _put(self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool) -> None:
+    async def _put(
+        self, slot: str, png: bytes, position: tuple[int, int], make_visible: bool, program_scene: str | None = None
+    ) -> None:
         async with self._lock:
             target = self._slot(slot)
             await self._ensure_installed()
-            path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
-            # Off the loop: PNGs are small, but a slow disk must not stall the UI.
-            try:
-                await asyncio.to_thread(write_atomic, path, png)
-            except OSError as exc:
-                # Never raised to the caller (a stock click, a countdown tick): OBS keeps the last
-                # picture, the producer is told it is stale, and the write is retried until it lands.
-                self._write_failed(slot, (png, position, make_visible), exc)
-                return
-            self._unwritten.pop(slot, None)
-            self._write_succeeded()
-            target.next_file ^= 1
+            if target.prepared is not None and target.prepared[0] == png:
+                path = target.prepared[1]  # written ahead: only the requests go out now
+            else:
+                path = self.folder / f"{target.name}-{'ab'[target.next_file]}.png"
+                # Off the loop: PNGs are small, but a slow disk must not stall the UI.
+                try:
+                    await asyncio.to_thread(write_atomic, path, png)
+                except OSError as exc:
+                    # Never raised to the caller (a stock click, a countdown tick): OBS keeps the last
+                    # picture, the producer is told it is stale, and the write is retried until it lands.
+                    self._write_failed(slot, (png, position, make_visible), exc)
+                    return
+                self._unwritten.pop(slot, None)
+                self._write_succeeded()
+                target.next_file ^= 1
+            target.prepared = None
             show = make_visible or target.wanted_visible
 
-            def calls() -> list[tuple[str, JsonDict | None]]:
-                batch: list[tuple[str, JsonDict | None]] = [
-                    ("SetInputSettings", {"inputName": target.input_name, "inputSettings": {"file": str(path)}})
+            def calls() -> list[Request[None]]:
+                batch: list[Request[None]] = [
+                    *_program_scene_calls(program_scene),
+                    SetInputSettings(target.input_name, {"file": str(path)}),
                 ]
+                item_id = self._item_id(target)
                 if position != target.position:
-                    transform = {"positionX": float(position[0]), "positionY": float(position[1])}
-                    batch.append(
-                        (
-                            "SetSceneItemTransform",
-                            {
-                                "sceneName": self.scene_name,
-                                "sceneItemId": target.item_id,
-                                "sceneItemTransform": transform,
-                            },
-                        )
-                    )
+                    moved = ItemTransform(position_x=float(position[0]), position_y=float(position[1]))
+                    batch.append(SetSceneItemTransform(self.scene_name, item_id, moved))
                 if show and not target.visible:
-                    batch.append(
-                        (
-                            "SetSceneItemEnabled",
-                            {"sceneName": self.scene_name, "sceneItemId": target.item_id, "sceneItemEnabled": True},
-                        )
-                    )
+                    batch.append(SetSceneItemEnabled(self.scene_name, item_id, True))
                 return batch
 
             await self._send_with_reinstall(calls)
             target.visible = target.wanted_visible = show
             target.position = position
+            target.shown_file = path
+
+    async def prepare(self, slot: str, png: bytes) -> None:
+        """Write ``png`` for ``slot`` ahead of time; a later show/update of the same picture only sends requests."""
+        async with self._lock:
+            target = self._slot(slot)
+            if target.prepared is not None and target.prepared[0] == png:
+                return
+            path = next(
+                p for p in (self.folder / f"{target.name}-next-{k}.png" for k in (0, 1)) if p != target.shown_file
+            )
+            await asyncio.to_thread(write_atomic, path, png)
+            target.prepared = (png, path)
 
     def _write_failed(self, slot: str, picture: tuple[bytes, tuple[int, int], bool], exc: OSError) -> None:
         self._unwritten[slot] = picture
@@ -514,7 +529,7 @@ class OverlayService:
                     self._unwritten.pop(slot, None)
                     self._write_succeeded()
 
-    async def _send_with_reinstall(self, calls: Callable[[], list[tuple[str, JsonDict | None]]]) -> None:
+    async def _send_with_reinstall(self, calls: Callable[[], list[Request[None]]]) -> None:
         """Send a serial-frame batch; when OBS lost part of the overlay, rebuild it once and send again.
 
         Serial-frame: OBS applies the whole batch inside one video tick and answers after it, so the
@@ -522,16 +537,19 @@ class OverlayService:
         frame (no flash of a previous card).
         """
         execution = BatchExecution.SERIAL_FRAME
-        results = await self.session.batch(calls(), execution=execution, halt_on_failure=True)
-        failure = _first_failure(results)
+        outcomes = await self.session.call_batch(calls(), execution=execution, halt_on_failure=True)
+        failure = first_failure(outcomes)
         if failure is None:
             return
-        if failure.code != RESOURCE_NOT_FOUND:
-            raise ObsRequestError(failure.request_type, failure.code, failure.comment)
+        if failure.status is not RequestStatus.RESOURCE_NOT_FOUND or isinstance(
+            failure.request, SetCurrentProgramScene
+        ):
+            # A missing program scene is the cue's fault, not a sign the overlay was lost.
+            raise failure.error()
         log.info("overlay part missing in OBS (%s); reinstalling", failure.comment)
         self._installed = False
         await self._install()
-        _raise_first_failure(await self.session.batch(calls(), execution=execution, halt_on_failure=True))
+        raise_first_failure(await self.session.call_batch(calls(), execution=execution, halt_on_failure=True))
 
     async def uninstall(self) -> None:
         """Remove the overlay scene, its inputs and every item nesting it from OBS."""
@@ -540,21 +558,16 @@ class OverlayService:
             self._nest_targets = []
             # Nested items first: OBS 29 keeps a removed scene alive while other scenes nest it.
             await self._remove_nested(await self._listed_scenes())
-            calls: list[tuple[str, JsonDict | None]] = [("RemoveScene", {"sceneName": self.scene_name})]
-            calls += [("RemoveInput", {"inputName": s.input_name}) for s in self._slots.values()]
-            await self.session.batch(calls)
+            calls: list[Request[None]] = [RemoveScene(self.scene_name)]
+            calls += [RemoveInput(s.input_name) for s in self._slots.values()]
+            await self.session.call_batch(calls)
+
+
+def _program_scene_calls(scene: str | None) -> list[Request[None]]:
+    """The program switch that goes first in a cue's batch, so scene and card change together."""
+    return [] if scene is None else [SetCurrentProgramScene(scene)]
 
 
 def _canvas_of(snapshot: ObsSnapshot) -> tuple[int, int] | None:
     video = snapshot.video
     return (video.base_width, video.base_height) if video else None
-
-
-def _first_failure(results: list[BatchResult]) -> BatchResult | None:
-    return next((r for r in results if not r.ok), None)
-
-
-def _raise_first_failure(results: list[BatchResult]) -> None:
-    failure = _first_failure(results)
-    if failure is not None:
-        raise ObsRequestError(failure.request_type, failure.code, failure.comment)

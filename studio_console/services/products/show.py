@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
@@ -41,11 +41,18 @@ PRODUCT_CARD_SLOT = "product_card"
 class CardOverlay(Protocol):
     """What the show needs from the overlay (``OverlayService`` provides it)."""
 
-    async def show(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None: ...
+    # ``program_scene``: switch the program scene in the same batch (a run-of-show cue); only passed when set.
+    async def show(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None: ...
 
-    async def update(self, slot: str, png: bytes, position: tuple[int, int] = (0, 0)) -> None: ...
+    async def update(
+        self, slot: str, png: bytes, position: tuple[int, int] = (0, 0), *, program_scene: str | None = None
+    ) -> None: ...
 
-    async def hide(self, slot: str) -> None: ...
+    async def hide(self, slot: str, *, program_scene: str | None = None) -> None: ...
+
+    async def prepare(self, slot: str, png: bytes) -> None: ...
 
     async def canvas_size(self) -> tuple[int, int]: ...
 
@@ -54,6 +61,17 @@ class CardOverlay(Protocol):
 
 class ProductShowError(ValueError):
     """A request the show cannot carry out; the message is one sentence for the producer."""
+
+
+@dataclass(frozen=True)
+class SaleToResume:
+    """A flash sale to pick up again after a crash, with the time it has left."""
+
+    sku: str
+    deal_price: Decimal
+    duration_s: int
+    seconds_left: float
+    at_zero: AtZero = AtZero.REGULAR_PRICE
 
 
 @dataclass(frozen=True)
@@ -98,6 +116,8 @@ class ProductShow:
         self._queue: list[str] = []
         self._last_queue_index = -1
         self._pinned: str | None = None
+        # A card the show did not derive from a pin (a run-of-show teaser); a pin or unpin replaces it.
+        self._custom: CardState | None = None
         self._sale: _FlashSale | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._push_lock = asyncio.Lock()
@@ -231,23 +251,47 @@ class ProductShow:
 
     # -- pinning ---------------------------------------------------------------------------------
 
-    async def pin(self, sku: str) -> None:
-        """Put the card of ``sku`` (a product or one variant) on air; ends a flash sale of another SKU."""
+    async def pin(self, sku: str, *, program_scene: str | None = None) -> None:
+        """Put the card of ``sku`` (a product or one variant) on air; ends a flash sale of another SKU.
+
+        With ``program_scene`` the program scene switches in the same OBS batch (a run-of-show cue).
+        """
         sku = self._find(sku)[2]
         if self._sale is not None and self._sale.sku != sku:
             self._end_sale()
         self._pinned = sku
+        self._custom = None
         if sku in self._queue:
             self._last_queue_index = self._queue.index(sku)
         self._publish()
-        await self._push()
+        await self._push(program_scene)
 
-    async def unpin(self) -> None:
+    async def unpin(self, *, program_scene: str | None = None) -> None:
         """Take the card off air (and end any flash sale)."""
         self._end_sale()
         self._pinned = None
+        self._custom = None
         self._publish()
-        await self._push()
+        await self._push(program_scene)
+
+    # -- cards for the run of show ---------------------------------------------------------------
+
+    def card_of(self, sku: str) -> CardState | None:
+        """The card ``sku`` would have on air now (layout, theme, any flash sale), or None if unknown."""
+        return self._card(sku.strip())
+
+    async def show_card(self, card: CardState, *, program_scene: str | None = None) -> None:
+        """Put a card the show did not derive from a pin (a teaser) on air; a pin or unpin replaces it."""
+        self._end_sale()
+        self._pinned = None
+        self._custom = card
+        self._publish()
+        await self._push(program_scene)
+
+    async def prepare(self, card: CardState) -> None:
+        """Draw ``card`` ahead for OBS's canvas and write it for the overlay: putting it on air then only sends."""
+        width, height = await self.overlay.canvas_size()
+        await self.overlay.prepare(self.slot, self._png(card, width, height))
 
     async def set_layout(self, layout: CardLayout) -> None:
         self._layout = CardLayout(layout)
@@ -271,6 +315,8 @@ class ProductShow:
         deal_price: Decimal | str,
         seconds: int,
         at_zero: AtZero = AtZero.REGULAR_PRICE,
+        *,
+        program_scene: str | None = None,
     ) -> None:
         """Pin ``sku`` (default: the pinned one) at ``deal_price`` with a countdown of ``seconds`` (10-300)."""
         target = sku or self._pinned
@@ -300,9 +346,10 @@ class ProductShow:
         sale = _FlashSale(target, price, product.currency, seconds, self._clock() + seconds, AtZero(at_zero))
         self._sale = sale
         self._pinned = target
+        self._custom = None
         self._publish()
         self._ticker = asyncio.get_running_loop().create_task(self._run_sale(sale), name=f"flash-sale-{target}")
-        await self._push()
+        await self._push(program_scene)
 
     async def stop_flash_sale(self) -> None:
         """End the running flash sale now; the card goes back to the regular price."""
@@ -390,10 +437,66 @@ class ProductShow:
         await self._push()
         return dropped
 
+    # -- resuming --------------------------------------------------------------------------------
+
+    async def restore(
+        self,
+        *,
+        queue: Iterable[str],
+        pinned_sku: str | None,
+        stock: Mapping[str, int | None] | None = None,
+        flash_sale: SaleToResume | None = None,
+    ) -> tuple[str, ...]:
+        """Put the show back as it was before a crash; returns the SKUs skipped as no longer in the catalog.
+
+        The card is pushed again whatever OBS shows now (OBS may have kept, lost or changed it); when
+        OBS is away the state is restored all the same and the card follows once OBS is back.
+        """
+        skipped: list[str] = []
+        catalog = self._catalog
+        for sku, count in (stock or {}).items():
+            try:
+                catalog = catalog.with_variant_stock(sku, count)
+            except CatalogError:
+                skipped.append(sku)
+        self._catalog = catalog
+        known = [s for s in dict.fromkeys(s.strip() for s in queue) if catalog.find(s) is not None]
+        skipped += [s for s in queue if catalog.find(s) is None]
+        self._queue = known
+        self._end_sale()
+        self._pinned = None
+        if pinned_sku is not None:
+            if catalog.find(pinned_sku) is None:
+                skipped.append(pinned_sku)
+            else:
+                self._pinned = pinned_sku.strip()
+        self._last_queue_index = self._queue.index(self._pinned) if self._pinned in self._queue else -1
+        hit = catalog.find(flash_sale.sku) if flash_sale is not None else None
+        if flash_sale is not None and hit is not None and flash_sale.seconds_left > 0:
+            self._sale = _FlashSale(
+                flash_sale.sku.strip(),
+                flash_sale.deal_price,
+                hit[0].currency,
+                flash_sale.duration_s,
+                self._clock() + flash_sale.seconds_left,
+                AtZero(flash_sale.at_zero),
+            )
+            self._pinned = self._sale.sku
+            self._ticker = asyncio.get_running_loop().create_task(
+                self._run_sale(self._sale), name=f"flash-sale-{self._sale.sku}"
+            )
+        self._on_air_known = False
+        self._catalog_changed()
+        self._publish()
+        await self._push_quietly()
+        return tuple(dict.fromkeys(skipped))
+
     # -- on air ----------------------------------------------------------------------------------
 
     def desired_card(self) -> CardState | None:
         """The card that should be on air now, or None."""
+        if self._custom is not None:
+            return self._custom
         if self._pinned is None:
             return None
         return self._card(self._pinned)
@@ -414,27 +517,32 @@ class ProductShow:
             low_stock_threshold=self.low_stock_threshold,
         )
 
-    async def _push(self) -> None:
-        """Make OBS show the desired card (or nothing); raises ObsError/OverlayError when OBS fails."""
+    async def _push(self, program_scene: str | None = None) -> None:
+        """Make OBS show the desired card (or nothing); raises ObsError/OverlayError when OBS fails.
+
+        ``program_scene`` goes in the same OBS batch as the card, so both change in one frame.
+        """
+        # Passed only when set: overlays written before the run of show take no such argument.
+        scene = {"program_scene": program_scene} if program_scene is not None else {}
         async with self._push_lock:
             desired = self.desired_card()
             try:
                 if desired is None:
-                    if self._on_air is None and self._on_air_known:
+                    if self._on_air is None and self._on_air_known and not scene:
                         return
-                    await self.overlay.hide(self.slot)
+                    await self.overlay.hide(self.slot, **scene)
                     self._on_air = None
                 else:
                     width, height = await self.overlay.canvas_size()
                     key = (desired, width, height)
-                    if key == self._on_air and self._on_air_known:
+                    if key == self._on_air and self._on_air_known and not scene:
                         return
                     png = self._png(desired, width, height)
                     rect = card_rect(desired.layout, width, height)
                     if self._on_air is not None and self._on_air_known:
-                        await self.overlay.update(self.slot, png, (rect.x, rect.y))
+                        await self.overlay.update(self.slot, png, (rect.x, rect.y), **scene)
                     else:
-                        await self.overlay.show(self.slot, png, (rect.x, rect.y))
+                        await self.overlay.show(self.slot, png, (rect.x, rect.y), **scene)
                     self._on_air = key
                 self._on_air_known = True
                 self._problem = None

@@ -40,6 +40,20 @@ class FlashSaleBody(BaseModel):
     at_zero: AtZero = AtZero.REGULAR_PRICE
 
 
+class QueueBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    skus: list[str] = Field(max_length=1000)
+
+
+class StockBody(BaseModel):
+    """Either ``delta`` (sold one: -1) or ``stock`` (a count)."""
+
+    model_config = ConfigDict(extra="forbid")
+    sku: str = Field(min_length=1)
+    delta: int | None = None
+    stock: int | None = Field(default=None, ge=0)
+
+
 class ImportBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     path: str = Field(min_length=1)
@@ -147,6 +161,29 @@ class RemoteControl:
             sale = show.state.flash_sale
             return {"ok": True, "flash_sale": sale.model_dump(mode="json") if sale else None}
 
+        async def queue(request: Request) -> dict[str, Any]:
+            body = request.model(QueueBody)
+            for sku in body.skus:
+                known(sku)
+            show.set_queue(body.skus)
+            return {"ok": True, "queue": list(show.state.queue)}
+
+        async def stock(request: Request) -> dict[str, Any]:
+            body = request.model(StockBody)
+            known(body.sku)
+            if (body.delta is None) == (body.stock is None):
+                raise HttpError(422, "give either delta or stock")
+            try:
+                if body.delta is not None:
+                    new = await show.adjust_stock(body.sku, body.delta)
+                else:
+                    new = await show.set_stock(body.sku, body.stock or 0)
+            except ProductShowError as exc:
+                raise HttpError(409, str(exc)) from exc
+            except ObsError as exc:
+                raise obs_error_to_http(exc) from exc
+            return {"ok": True, "sku": body.sku, "stock": new}
+
         async def import_catalog(request: Request) -> dict[str, Any]:
             body = request.model(ImportBody)
             path = await asyncio.to_thread(_existing_file, body.path)
@@ -168,6 +205,8 @@ class RemoteControl:
             ("product/unpin", unpin),
             ("product/next", next_product),
             ("flash-sale", flash_sale),
+            ("queue", queue),
+            ("product/stock", stock),
             ("catalog/import", import_catalog),
         ):
             self.server.route("POST", f"{API}/{path}", handler)
