@@ -8,6 +8,7 @@ import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from obswebsocket import requests
@@ -18,6 +19,7 @@ from studio_console.domain.stream import LocalServerState, RelayState
 from studio_console.services.golive.relay_control import RelayControl
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
+from tests.e2e.test_app_with_obs import App, app  # noqa: F401 (the app fixture)
 from tests.e2e.test_sinks import studio
 from tests.helpers.servers import NginxRtmp, RunningObs, start_nginx_rtmp
 
@@ -178,3 +180,40 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
     finally:
         for nginx in nginxes:
             nginx.stop()
+
+
+def test_remote_api_starts_and_stops_a_relayed_destination_and_shows_its_state(app: App, nginx_rtmp: NginxRtmp) -> None:  # noqa: F811 (the imported fixture)
+    golive, relay = app.core.golive, app.core.relay
+    assert golive is not None and relay is not None
+    status, body = app.api("POST", "/api/v1/destinations/no-such/start")
+    assert status == 404, body
+    status, body = app.api("POST", "/api/v1/destinations/local_test_server/start")
+    assert status == 409 and not body.get("needs_confirmation"), body
+    app.loop.run_until_complete(golive.set_server_url("custom_rtmp", nginx_rtmp.url))
+    golive.set_stream_key("custom_rtmp", "api-relay-key")
+    status, body = app.api("POST", "/api/v1/destinations/custom_rtmp/start")
+    assert status == 409 and body.get("needs_confirmation") is True, body  # a real audience: confirm in the app
+    assert app.core.session.snapshot.stream.phase.value == "stopped"
+    # The operator confirms in the app; the remote API then shows the destination's truth and stops it.
+    app.loop.run_until_complete(relay.start("custom_rtmp", relay.request_confirmation("custom_rtmp").token))
+    try:
+
+        def relayed() -> dict[str, Any]:
+            _status, state = app.api("GET", "/api/v1/state")
+            entry = next(d for d in state["output"]["destinations"] if d["sink_id"] == "custom_rtmp")
+            return entry["relay"] or {}
+
+        app.wait(
+            lambda: (s := relay.statuses.get("custom_rtmp")) is not None and s.state is RelayState.LIVE,
+            timeout=60,
+            what="relayed destination live",
+        )
+        shown = relayed()
+        assert shown["state"] == "live" and shown["packets_sent"] > 0, shown
+        assert "api-relay-key" not in json.dumps(app.api("GET", "/api/v1/state")[1])
+        status, body = app.api("POST", "/api/v1/destinations/custom_rtmp/stop")
+        assert status == 200 and body["destination"]["state"] == "stopped", body
+        assert relayed()["state"] == "stopped"
+    finally:
+        app.loop.run_until_complete(golive.stop())
+        app.wait(lambda: app.core.session.snapshot.stream.phase.value == "stopped", timeout=30, what="stopped")
