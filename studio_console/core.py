@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from studio_console.adapters.http_server import JsonHttpServer
-from studio_console.adapters.sinks.builtin import load_sinks
 from studio_console.cli import LaunchOptions
 from studio_console.demo import (
     DEMO_EXCLUDED_SCENES,
@@ -42,6 +41,7 @@ from studio_console.obs.session import ObsSession
 from studio_console.services.chat.hub import ChatHub
 from studio_console.services.chat.sources import add_configured_sources
 from studio_console.services.chat.viewer_book import ViewerBook
+from studio_console.services.golive.destinations import Destinations
 from studio_console.services.golive.relay_control import RelayControl
 from studio_console.services.golive.service import GoLiveService
 from studio_console.services.obs_control.outputs import OutputControl
@@ -282,24 +282,20 @@ class StudioCore:
         return self._renderers
 
     def build_golive(self) -> GoLiveService | None:
-        """Stream destinations: built-in sinks and plugins; the local test server is the default."""
-        output = self.settings.saved.output.model_copy(deep=True)
-        loaded = load_sinks(output.sinks)
-        for name, reason in loaded.unavailable.items():
-            log.warning("stream destination %s is unavailable: %s", name, reason)
-        if not loaded.sinks:
-            return None
-        return GoLiveService(
-            self.session,
+        """Stream destinations: configured instances of the sink types found through entry points."""
+        destinations = Destinations.open(
+            self.settings.saved.output,
             self.secrets,
-            loaded.sinks,
-            output,
-            unavailable=loaded.unavailable,
-            # Go-live edits its copy of the output section; the keeper is the one that writes it.
-            on_settings_changed=lambda: self._save_output(output),
+            save=self._save_output,
         )
+        try:
+            return GoLiveService(self.session, self.secrets, destinations)
+        except ValueError as exc:  # no usable destination at all (no sink plugin installed)
+            self._notice(Problem("No stream destinations", str(exc), Severity.ERROR))
+            return None
 
     def _save_output(self, output: OutputSettings) -> None:
+        """Go-live's destinations changed: the keeper writes them (the one settings writer)."""
         self.settings.replace({"output": output})
 
     async def build_products(self) -> ProductDesk:

@@ -111,6 +111,9 @@ def write_isolated_config(cfg: ObsConfig) -> None:
     root = cfg.home / "obs-studio"
     profile_dir = root / "basic" / "profiles" / PROFILE_NAME
     profile_dir.mkdir(parents=True, exist_ok=True)
+    # OBS rewrites global.ini (the websocket password) and service.json (the stream key) with the
+    # default umask, readable by every local user: the folder itself keeps them to this user.
+    os.chmod(root, 0o700)
     (root / "basic" / "scenes").mkdir(parents=True, exist_ok=True)
 
     global_ini = _read_ini(root / "global.ini")

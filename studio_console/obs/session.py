@@ -15,7 +15,7 @@ from studio_console.domain.obs_state import (
     ObsSnapshot,
 )
 from studio_console.kernel.backoff import Backoff
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.obs import translate
 from studio_console.obs.client import BatchResult, ObsClient
 from studio_console.obs.errors import (
@@ -83,8 +83,8 @@ class ObsSession:
         self.liveness_timeout_s = liveness_timeout_s
         self._not_answering = False
         self.snapshot = ObsSnapshot()
-        self._listeners: list[SnapshotListener] = []
-        self._typed_listeners: list[TypedEventListener] = []
+        self._listeners: Listeners[[ObsSnapshot]] = Listeners("listeners")
+        self._typed_listeners: Listeners[[ObsEvent]] = Listeners("typed")
         self._client: ObsClient | None = None
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
@@ -97,21 +97,17 @@ class ObsSession:
 
     def subscribe(self, listener: SnapshotListener) -> Callable[[], None]:
         """Call ``listener(snapshot)`` on every change; returns a function that unsubscribes."""
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def subscribe_obs_events(self, listener: TypedEventListener) -> Callable[[], None]:
         """Call ``listener(event)`` with each typed event (obs/events.py); returns a function that unsubscribes."""
-        return add_listener(self._typed_listeners, listener)
+        return self._typed_listeners.add(listener)
 
     def _publish(self, snapshot: ObsSnapshot) -> None:
         if snapshot == self.snapshot:
             return
         self.snapshot = snapshot
-        for listener in list(self._listeners):
-            try:
-                listener(snapshot)
-            except Exception:
-                log.exception("OBS state listener failed")
+        self._listeners.notify(snapshot)
 
     def _set_connection(self, status: ConnectionStatus, message: str, **extra: Any) -> None:
         previous = self.snapshot.connection
@@ -464,11 +460,7 @@ class ObsSession:
             return
         if event is None:
             return
-        for listener in list(self._typed_listeners):
-            try:
-                listener(event)
-            except Exception:
-                log.exception("OBS event listener failed on %s", type(event).__name__)
+        self._typed_listeners.notify(event)
 
     async def _poll_stats(self, client: ObsClient) -> None:
         """GetStats and output status once a second; the next poll waits for the previous answer."""

@@ -16,7 +16,7 @@ from obswebsocket import requests
 from PySide6.QtGui import QImage
 from pytestqt.qtbot import QtBot
 
-from studio_console.domain.card import CardLayout, card_rect
+from studio_console.domain.card import CardLayout, CardRect, card_rect
 from tests.e2e.test_app_with_obs import App, make_app
 from tests.e2e.test_product_cards import remove_overlay
 from tests.helpers.screens import changed_fraction, program_screenshot
@@ -115,3 +115,39 @@ def test_featured_comment_is_not_claimed_on_air_in_an_excluded_scene(app: App, o
     status, state = app.api("GET", "/api/v1/state")
     assert state["chat"]["featured_on_air"] is False
     assert "'Bravo'" in state["chat"]["featured_problem"]
+
+
+def test_gift_alert_is_only_claimed_on_air_where_program_shows_it(app: App, obs: RunningObs) -> None:
+    from studio_console.domain.chat import ChatKind, ChatMessage
+
+    assert app.core.placement is not None and app.core.chat is not None and app.core.chat_on_air is not None
+    chat, chat_on_air = app.core.chat, app.core.chat_on_air
+    blank = frame(app)
+
+    def gift(n: int) -> None:
+        chat.ingest(
+            ChatMessage(
+                source_id="tiktok",
+                platform="tiktok",
+                message_id=f"gift-{n}",
+                kind=ChatKind.GIFT,
+                user_id="u1",
+                display_name="maria",
+                gift_name="Rose",
+                gift_count=5,
+            )
+        )
+
+    app.do(lambda: gift(1))
+    app.wait(lambda: chat_on_air.alert_on_air, what="the gift alert in its slot")
+    top = CardRect(0, 0, CANVAS[0], CANVAS[1] // 3)  # alerts sit at the top of the canvas
+    assert changed_fraction(blank, frame(app), top) > 0.02, "the alert is not in OBS's program picture"
+    _, state = app.api("GET", "/api/v1/state")
+    assert state["chat"]["alert_on_air"] is True
+
+    app.loop.run_until_complete(app.core.placement.exclude("Bravo"))
+    on_program(app, obs, "Bravo")
+    app.do(lambda: gift(2))
+    app.wait(lambda: chat_on_air.alert_on_air, what="the second alert in its slot")
+    _, state = app.api("GET", "/api/v1/state")
+    assert state["chat"]["alert_on_air"] is False  # Bravo does not show the overlay

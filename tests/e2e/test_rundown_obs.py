@@ -15,6 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from studio_console.domain.card import CardLayout, CardRect, card_rect
 from studio_console.domain.rundown import Cue, CueKind, EndAction, FlashSale, Rundown, TimerPhase
+from studio_console.obs.requests import SetCurrentProgramScene
 from studio_console.render.card_renderer import CardRenderer
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import demo_catalog_path, import_json
@@ -197,7 +198,7 @@ def test_a_preheat_teaser_has_no_price_and_an_unknown_scene_changes_nothing(
         rect = card_rect(CardLayout.LOWER_THIRD, 640, 360)
         try:
             await show.pin("canvas-market-tote")
-            await session.request("SetCurrentProgramScene", {"sceneName": "Bravo"})
+            await session.call(SetCurrentProgramScene("Bravo"))
             priced = await program_screenshot(session, 640, 360)
             await service.go(0)
             teaser = await program_screenshot(session, 640, 360)

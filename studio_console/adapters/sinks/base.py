@@ -25,7 +25,7 @@ from studio_console.domain.stream import (
     Thumbnail,
 )
 from studio_console.domain.stream_keys import stream_key_problem
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.settings.secrets import stream_key_name
 
 log = logging.getLogger(__name__)
@@ -212,7 +212,7 @@ class SinkBase:
             raise TypeError(f"{type(self).__name__} needs {self.options_model.__name__}, got {type(options).__name__}")
         self._sink_id = sink_id or self.sink_type_id
         self._display_name = (display_name or "").strip()
-        self._listeners: list[Callable[[], None]] = []
+        self._listeners: Listeners[[]] = Listeners("listeners")
 
     @property
     def sink_id(self) -> str:
@@ -236,14 +236,10 @@ class SinkBase:
         return stream_key_name(self.sink_id)
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def _notify(self) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("sink listener failed")
+        self._listeners.notify()
 
     async def prepare(self) -> None:
         return None

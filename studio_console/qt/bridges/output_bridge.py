@@ -42,6 +42,13 @@ class OutputBridge(QObject):
         panel.go_live_requested.connect(self.go_live)
         panel.go_live_confirmed.connect(lambda token: tasks.spawn(golive.start(token), "go-live"))
         panel.thumbnails_requested.connect(golive.set_local_thumbnails)
+        panel.destination_add_requested.connect(lambda kind: self._call(lambda: golive.add_destination(kind)))
+        panel.destination_rename_requested.connect(
+            lambda sid, name: tasks.spawn(golive.rename_destination(sid, name), "rename-destination")
+        )
+        panel.destination_remove_requested.connect(
+            lambda sid: tasks.spawn(golive.remove_destination(sid), "remove-destination")
+        )
         panel.recording_requested.connect(self._local_recording)
         self._on_output_status(golive.status)
 

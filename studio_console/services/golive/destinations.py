@@ -17,7 +17,7 @@ from studio_console.adapters.registry import PluginEntry
 from studio_console.adapters.sinks.base import SecretReader, Sink, SinkFactory, rtmp_url_problem
 from studio_console.adapters.sinks.discovery import SinkTypes, build_sink, discover_sink_types, type_name
 from studio_console.domain.stream import DestinationInfo, DestinationKind, SinkTypeInfo
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.services.golive.errors import DestinationLocked, GoLiveError, UnknownDestination
 from studio_console.settings.model import DESTINATION_ID_PATTERN, DestinationConfig, OutputSettings
 from studio_console.settings.secrets import stream_key_name
@@ -63,7 +63,7 @@ class Destinations:
         self._sinks: dict[str, Sink] = {}
         self._problems: dict[str, str] = {}
         self._key_set: dict[str, bool] = {}
-        self._listeners: list[ChangeListener] = []
+        self._listeners: Listeners[[]] = Listeners("listeners")
         # Instances handed in already built whose class is not the registered one for their type.
         self._instance_factories: dict[str, SinkFactory] = {}
         self._lock_reason: str | None = None
@@ -251,7 +251,7 @@ class Destinations:
 
     def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
         """``listener()`` after every change of the list, a name, options, a key or the selection."""
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     # -- the lock (set by the go-live service) ------------------------------------------------
 
@@ -418,11 +418,7 @@ class Destinations:
                 self._save(self.output())
             except Exception:
                 log.exception("saving the output settings failed")
-        for listener in list(self._listeners):
-            try:
-                listener()
-            except Exception:
-                log.exception("destinations listener failed")
+        self._listeners.notify()
 
     async def close(self) -> None:
         """Close every instance (the local test server stops listening)."""

@@ -39,7 +39,7 @@ from studio_console.domain.stream import (
     ReceivedStreamInfo,
     Thumbnail,
 )
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.obs.errors import ObsError, ObsRequestError
 from studio_console.obs.protocol import RequestStatus
 from studio_console.obs.requests import Outcome, Request, SetStreamServiceSettings, StartStream, StopStream
@@ -149,8 +149,8 @@ class GoLiveService:
         self.secrets = secrets
         self.destinations = registry
         self._clock = clock
-        self._listeners: list[StatusListener] = []
-        self._thumb_listeners: list[ThumbnailListener] = []
+        self._listeners: Listeners[[OutputStatus]] = Listeners("listeners")
+        self._thumb_listeners: Listeners[[Thumbnail]] = Listeners("thumb")
         # Per destination id: the sink object watched and how to stop watching it.
         self._watched: dict[str, tuple[Sink, list[Callable[[], None]]]] = {}
         self._pending: _PendingStart | None = None
@@ -184,11 +184,11 @@ class GoLiveService:
         return self.destinations.get(sink_id)
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def subscribe_thumbnails(self, listener: ThumbnailListener) -> Callable[[], None]:
         """Pictures the local test server received (JPEG bytes)."""
-        return add_listener(self._thumb_listeners, listener)
+        return self._thumb_listeners.add(listener)
 
     def _watch_sinks(self) -> None:
         """Follow the health and thumbnails of every available instance (instances are rebuilt on change)."""
@@ -210,11 +210,7 @@ class GoLiveService:
             self._watched[destination_id] = (sink, unsubscribers)
 
     def _on_thumbnail(self, thumbnail: Thumbnail) -> None:
-        for listener in list(self._thumb_listeners):
-            try:
-                listener(thumbnail)
-            except Exception:
-                log.exception("thumbnail listener failed")
+        self._thumb_listeners.notify(thumbnail)
 
     def _on_sink_changed(self) -> None:
         receiver = self._local_receiver()
@@ -570,11 +566,7 @@ class GoLiveService:
         if status == self._status:
             return
         self._status = status
-        for listener in list(self._listeners):
-            try:
-                listener(status)
-            except Exception:
-                log.exception("output status listener failed")
+        self._listeners.notify(status)
 
 
 def _failure_sentence(destination: str, exc: Exception) -> str:

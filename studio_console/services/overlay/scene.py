@@ -31,7 +31,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from studio_console.domain.obs_state import ObsSnapshot
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.obs import events
 from studio_console.obs.errors import ObsRequestError
 from studio_console.obs.protocol import BatchExecution, RequestStatus
@@ -143,7 +143,7 @@ class OverlayService:
         self._installed = False
         self._nest_targets: list[str] = []
         self._lock = asyncio.Lock()
-        self._listeners: list[Callable[[OverlayChange], None]] = []
+        self._listeners: Listeners[[OverlayChange]] = Listeners("listeners")
         self._connected = session.snapshot.connection.connected
         self._canvas = _canvas_of(session.snapshot)
         self._unsubscribe = [session.subscribe(self._on_snapshot), session.subscribe_obs_events(self._on_event)]
@@ -159,7 +159,7 @@ class OverlayService:
 
     def subscribe(self, listener: Callable[[OverlayChange], None]) -> Callable[[], None]:
         """Call ``listener(change)`` when pictures should be pushed again; returns an unsubscribe function."""
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def close(self) -> None:
         for unsubscribe in self._unsubscribe:
@@ -169,11 +169,7 @@ class OverlayService:
             self._retrying.cancel()
 
     def _notify(self, change: OverlayChange) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(change)
-            except Exception:
-                log.exception("overlay listener failed on %s", change)
+        self._listeners.notify(change)
 
     def _on_snapshot(self, snapshot: ObsSnapshot) -> None:
         connected = snapshot.connection.connected

@@ -18,7 +18,7 @@ import httpx
 from PIL import Image, UnidentifiedImageError
 
 from studio_console.domain.catalog import Catalog, Product
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.settings.atomic import write_atomic
 
 log = logging.getLogger(__name__)
@@ -295,8 +295,8 @@ class ProductPictures:
         self.show = show
         self.fetcher = fetcher
         self.flush_delay_s = flush_delay_s
-        self._progress_listeners: list[Callable[[PictureProgress], None]] = []
-        self._problem_listeners: list[Callable[[PictureProblem], None]] = []
+        self._progress_listeners: Listeners[[PictureProgress]] = Listeners("picture progress")
+        self._problem_listeners: Listeners[[PictureProblem]] = Listeners("picture problem")
         self._seen: set[str] = set()
         self._failed: dict[str, str] = {}
         self._found: dict[str, str] = {}  # fetched, not yet written into the catalog
@@ -314,10 +314,10 @@ class ProductPictures:
     # -- listeners -------------------------------------------------------------------------------
 
     def add_progress_listener(self, listener: Callable[[PictureProgress], None]) -> Callable[[], None]:
-        return add_listener(self._progress_listeners, listener)
+        return self._progress_listeners.add(listener)
 
     def add_problem_listener(self, listener: Callable[[PictureProblem], None]) -> Callable[[], None]:
-        return add_listener(self._problem_listeners, listener)
+        return self._problem_listeners.add(listener)
 
     @property
     def progress(self) -> PictureProgress:
@@ -414,8 +414,7 @@ class ProductPictures:
         for sku, title in owners:
             problem = PictureProblem(sku, title, url, reason)
             log.warning("%s", problem.message)
-            for listener in list(self._problem_listeners):
-                listener(problem)
+            self._problem_listeners.notify(problem)
 
     def _schedule_flush(self) -> None:
         if self._flush_task is None or self._flush_task.done():
@@ -443,9 +442,7 @@ class ProductPictures:
             self._idle.set()
 
     def _tell_progress(self) -> None:
-        progress = self.progress
-        for listener in list(self._progress_listeners):
-            listener(progress)
+        self._progress_listeners.notify(self.progress)
 
 
 def product_pictures(show: CatalogHolder, data_dir: Path) -> ProductPictures:

@@ -22,7 +22,7 @@ from studio_console.domain.card import CardLayout, CardState, Theme, card_for, c
 from studio_console.domain.catalog import Catalog, CatalogError, Product, Variant
 from studio_console.domain.money import PriceError, check_price, format_money, parse_price
 from studio_console.domain.show import FLASH_SALE_MAX_S, FLASH_SALE_MIN_S, AtZero, FlashSaleState, ShowState
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.obs.errors import ObsError
 from studio_console.services.overlay.scene import OverlayChange, OverlayError
 
@@ -120,13 +120,16 @@ class ProductShow:
         self._custom: CardState | None = None
         self._sale: _FlashSale | None = None
         self._ticker: asyncio.Task[None] | None = None
+        # The countdown's background push: at most one runs; ticks during it ask for one more.
+        self._pusher: asyncio.Task[None] | None = None
+        self._push_wanted = False
         self._push_lock = asyncio.Lock()
         # (card, canvas_w, canvas_h) OBS shows, None when hidden; unknown after a reconnect or failure.
         self._on_air: tuple[CardState, int, int] | None = None
         self._on_air_known = False
         self._problem: str | None = None
-        self._listeners: list[Callable[[ShowState], None]] = []
-        self._catalog_listeners: list[Callable[[Catalog], None]] = []
+        self._listeners: Listeners[[ShowState]] = Listeners("listeners")
+        self._catalog_listeners: Listeners[[Catalog]] = Listeners("catalog")
         self._tasks: set[asyncio.Task[None]] = set()
         # Rendered PNGs by (card, canvas): queued products are drawn ahead, so a pin only sends.
         self._pngs: OrderedDict[tuple[CardState, int, int], bytes] = OrderedDict()
@@ -138,11 +141,11 @@ class ProductShow:
 
     def subscribe(self, listener: Callable[[ShowState], None]) -> Callable[[], None]:
         """Call ``listener(state)`` on every change (on the loop); returns an unsubscribe function."""
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def subscribe_catalog(self, listener: Callable[[Catalog], None]) -> Callable[[], None]:
         """Call ``listener(catalog)`` when the show changed the catalog (stock, edits): save it there."""
-        return add_listener(self._catalog_listeners, listener)
+        return self._catalog_listeners.add(listener)
 
     @property
     def state(self) -> ShowState:
@@ -181,19 +184,11 @@ class ProductShow:
         if state == self._state:
             return
         self._state = state
-        for listener in list(self._listeners):
-            try:
-                listener(state)
-            except Exception:
-                log.exception("show state listener failed")
+        self._listeners.notify(state)
 
     def _catalog_changed(self) -> None:
         self._schedule_prerender()
-        for listener in list(self._catalog_listeners):
-            try:
-                listener(self._catalog)
-            except Exception:
-                log.exception("catalog listener failed")
+        self._catalog_listeners.notify(self._catalog)
 
     def _title(self, sku: str | None) -> str | None:
         hit = self._catalog.find(sku) if sku else None
@@ -377,7 +372,8 @@ class ProductShow:
             if sale.ends_at - self._clock() <= 1e-9:
                 break
             self._publish()
-            await self._push_quietly()
+            # Not awaited: a slow OBS (reconnecting, resyncing) must not hold the count back.
+            self._push_soon()
         if self._sale is not sale:
             return
         log.info("flash sale of %s ended (%s)", sale.sku, sale.at_zero.value)
@@ -586,6 +582,21 @@ class ProductShow:
             if card is not None:
                 self._png(card, width, height)
             await asyncio.sleep(0.01)  # one card per loop turn: the UI stays responsive
+
+    def _push_soon(self) -> None:
+        """Bring the card on air up to date in the background; pushes asked for meanwhile coalesce into one."""
+        self._push_wanted = True
+        if self._pusher is not None and not self._pusher.done():
+            return
+        task = asyncio.get_running_loop().create_task(self._push_while_wanted(), name="product-card-tick")
+        self._pusher = task
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _push_while_wanted(self) -> None:
+        while self._push_wanted:
+            self._push_wanted = False
+            await self._push_quietly()
 
     async def _push_quietly(self) -> None:
         try:

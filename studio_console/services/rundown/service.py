@@ -27,7 +27,7 @@ from studio_console.domain.rundown import (
     RundownState,
     TimerState,
 )
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.services.rundown import timer as timing
 from studio_console.services.rundown.timer import Clock, ShowProgress
 
@@ -110,7 +110,7 @@ class RundownService:
         self._sleep = sleep
         self._rundown = rundown or Rundown()
         self._progress = ShowProgress()
-        self._listeners: list[Callable[[RundownState], None]] = []
+        self._listeners: Listeners[[RundownState]] = Listeners("listeners")
         self._problem: str | None = None
         # What the live cue shows now (teaser index, live-in seconds, revealed price): ticks compare against it.
         self._picture: CuePicture | None = None
@@ -124,7 +124,7 @@ class RundownService:
 
     def subscribe(self, listener: Callable[[RundownState], None]) -> Callable[[], None]:
         """Call ``listener(state)`` on every change and every second while a cue is live."""
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     @property
     def rundown(self) -> Rundown:
@@ -151,11 +151,7 @@ class RundownService:
 
     def _publish(self) -> None:
         state = self.state
-        for listener in list(self._listeners):
-            try:
-                listener(state)
-            except Exception:
-                log.exception("rundown listener failed")
+        self._listeners.notify(state)
 
     # -- editing (not while live) ----------------------------------------------------------------
 

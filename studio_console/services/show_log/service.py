@@ -24,7 +24,7 @@ from studio_console.domain.show_record import (
     ShowStarted,
 )
 from studio_console.domain.stream import OutputStatus
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.services.products.show import SaleToResume
 from studio_console.services.show_log.recorder import ShowRecorder
 from studio_console.services.show_log.report import ShowReport, build_report, write_csv, write_html
@@ -79,7 +79,7 @@ class ShowLog:
         self._clock = clock
         self._new_id = new_id
         self._status = ShowLogStatus()
-        self._listeners: list[Callable[[ShowLogStatus], None]] = []
+        self._listeners: Listeners[[ShowLogStatus]] = Listeners("listeners")
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last_phase: OutputPhase | None = None
         self._capture_loop()
@@ -95,18 +95,14 @@ class ShowLog:
         return self._status.open_show
 
     def subscribe(self, listener: Callable[[ShowLogStatus], None]) -> Callable[[], None]:
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def _set(self, **changes: Any) -> None:
         status = self._status.model_copy(update=changes)
         if status == self._status:
             return
         self._status = status
-        for listener in list(self._listeners):
-            try:
-                listener(status)
-            except Exception:
-                log.exception("show log listener failed")
+        self._listeners.notify(status)
 
     def _capture_loop(self) -> None:
         try:

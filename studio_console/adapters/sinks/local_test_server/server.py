@@ -34,7 +34,7 @@ from studio_console.domain.stream import (
     ReceivedStreamInfo,
     Thumbnail,
 )
-from studio_console.kernel.listeners import add_listener
+from studio_console.kernel.listeners import Listeners
 from studio_console.logs import secrets as secret_registry
 
 if TYPE_CHECKING:
@@ -121,8 +121,8 @@ class LocalTestServer:
         self._thumbnails = thumbnails
         self._status = LocalServerStatus(thumbnails=thumbnails, port=self._port, host=host)
         self._last_thumbnail: Thumbnail | None = None
-        self._listeners: list[StatusListener] = []
-        self._thumb_listeners: list[ThumbnailListener] = []
+        self._listeners: Listeners[[LocalServerStatus]] = Listeners("listeners")
+        self._thumb_listeners: Listeners[[Thumbnail]] = Listeners("thumb")
         self._thread: threading.Thread | None = None
         # Each start() gets a new run id: posts from an earlier run's thread are dropped.
         self._run_id = 0
@@ -171,10 +171,10 @@ class LocalTestServer:
         return self._thumbnails
 
     def subscribe(self, listener: StatusListener) -> Callable[[], None]:
-        return add_listener(self._listeners, listener)
+        return self._listeners.add(listener)
 
     def subscribe_thumbnails(self, listener: ThumbnailListener) -> Callable[[], None]:
-        return add_listener(self._thumb_listeners, listener)
+        return self._thumb_listeners.add(listener)
 
     def set_thumbnails(self, enabled: bool) -> None:
         """Thumbnails cost a decode of every frame; off, the server only demuxes and measures."""
@@ -279,19 +279,11 @@ class LocalTestServer:
         if status == self._status:
             return
         self._status = status
-        for listener in list(self._listeners):
-            try:
-                listener(status)
-            except Exception:
-                log.exception("local test server status listener failed")
+        self._listeners.notify(status)
 
     def _set_thumbnail(self, thumbnail: Thumbnail) -> None:
         self._last_thumbnail = thumbnail
-        for listener in list(self._thumb_listeners):
-            try:
-                listener(thumbnail)
-            except Exception:
-                log.exception("thumbnail listener failed")
+        self._thumb_listeners.notify(thumbnail)
 
     def _listening_status(self, message: str, info: ReceivedStreamInfo | None, cpu_seconds: float) -> LocalServerStatus:
         return LocalServerStatus(
