@@ -44,6 +44,7 @@ from studio_console.services.chat.hub import ChatHub
 from studio_console.services.chat.sources import add_configured_sources
 from studio_console.services.chat.viewer_book import ViewerBook
 from studio_console.services.golive.destinations import Destinations
+from studio_console.services.golive.relay_control import RelayControl
 from studio_console.services.golive.service import GoLiveService
 from studio_console.services.obs_control.outputs import OutputControl
 from studio_console.services.obs_control.starter_scenes import install_starter_scenes
@@ -63,6 +64,7 @@ from studio_console.services.products.show import ProductShow
 from studio_console.services.remote.chat_endpoints import ChatApi
 from studio_console.services.remote.control import RemoteControl
 from studio_console.services.remote.preset_endpoints import PresetApi
+from studio_console.services.remote.relay_endpoints import attach_relay
 from studio_console.services.remote.rundown_endpoints import RundownApi
 from studio_console.services.remote.show_endpoints import ShowApi
 from studio_console.services.rundown.desk import RundownDesk
@@ -215,6 +217,8 @@ class StudioCore:
         )
         # Built by start():
         self.golive: GoLiveService | None = None
+        # Going live to several destinations through the local test server's relay.
+        self.relay: RelayControl | None = None
         self.products: ProductDesk | None = None
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
@@ -464,6 +468,8 @@ class StudioCore:
         self.remote = RemoteControl(self.remote_server, self.session, self.switcher)
         if self.golive is not None:
             self.remote.attach_golive(self.golive)
+            self.relay = RelayControl(self.golive)
+            attach_relay(self.remote, self.relay)
         if self.products is not None:
             desk = self.products
             self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)

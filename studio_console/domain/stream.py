@@ -222,3 +222,33 @@ class OutputStatus(_Frozen):
 
     def destination(self, sink_id: str) -> DestinationInfo | None:
         return next((d for d in self.destinations if d.sink_id == sink_id), None)
+
+
+class RelayState(StrEnum):
+    """Where one relayed destination stands (the relay forwards OBS's one stream to each)."""
+
+    PREPARING = "preparing"
+    LIVE = "live"
+    RETRYING = "retrying"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class RelayDestinationStatus(_Frozen):
+    """One relayed destination's truth: state, why it is not live, and what it has sent."""
+
+    destination_id: str
+    display_name: str = ""
+    state: RelayState = RelayState.STOPPED
+    # Counts from 1 while retrying; 0 otherwise.
+    attempt: int = 0
+    # Wall-clock time (Unix seconds) of the next connection attempt while retrying.
+    next_retry_at: float | None = None
+    last_error: str | None = None
+    bitrate_kbps: float = 0.0
+    packets_sent: int = 0
+    packets_dropped: int = 0
+    # Connections made again after the first one (destination or OBS came back).
+    reconnects: int = 0
+    # Seconds live in the current connection.
+    live_s: float = 0.0

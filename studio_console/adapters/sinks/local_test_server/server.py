@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from studio_console.adapters.sinks.base import SinkError
 from studio_console.adapters.sinks.local_test_server.meter import StreamMeter
 from studio_console.adapters.sinks.local_test_server.recorder import Recorder, unused_path
+from studio_console.adapters.sinks.local_test_server.relay import Relay
 from studio_console.adapters.sinks.local_test_server.thumbnails import ThumbnailMaker
 from studio_console.domain.stream import (
     LocalServerState,
@@ -135,6 +136,8 @@ class LocalTestServer:
         # Counters the receiving thread owns; copies travel in each status.
         self._rejected = 0
         self._sessions = 0
+        # Forwards what arrives to every destination turned on (one output thread each).
+        self.relay = Relay()
 
     # -- what the app reads (loop thread) -----------------------------------------------------------
 
@@ -238,6 +241,7 @@ class LocalTestServer:
             await self._stop()
 
     async def _stop(self) -> None:
+        self.relay.stop_all()
         thread, self._thread = self._thread, None
         if thread is None:
             return
@@ -380,6 +384,7 @@ class LocalTestServer:
         last_status = 0.0
         reason = "Publisher disconnected; listening again"
         log.info("local test server: a publisher is sending (%s)", ", ".join(s.codec_context.name for s in streams))
+        relay_session = self.relay.begin_session(streams)
         try:
             for packet in container.demux(*streams):
                 if stop_event.is_set():
@@ -389,6 +394,7 @@ class LocalTestServer:
                     continue  # the demuxer's end-of-stream marker
                 meter.add(packet)
                 is_video = video is not None and packet.stream_index == video.index
+                self.relay.feed(relay_session, packet, is_video)
                 if is_video and thumbs is not None:
                     if self._thumbnails:
                         thumb = thumbs.feed(packet, meter.last_time - (meter.first_time or 0.0))
@@ -416,6 +422,7 @@ class LocalTestServer:
             # EOF, a reset, or no packet within read_timeout_s: the publisher is gone.
             log.info("local test server: publisher gone (%s)", type(exc).__name__)
         finally:
+            self.relay.end_session(relay_session)
             if recorder is not None:
                 recorder.close()
             container.close()

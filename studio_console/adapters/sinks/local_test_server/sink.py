@@ -13,6 +13,7 @@ from studio_console.adapters.sinks.base import (
     SinkOptions,
     StreamServiceSettings,
 )
+from studio_console.adapters.sinks.local_test_server.relay import Relay
 from studio_console.adapters.sinks.local_test_server.server import LocalTestServer, ThumbnailListener
 from studio_console.domain.stream import (
     CheckStatus,
@@ -84,6 +85,11 @@ class LocalTestServerSink(SinkBase):
             key_ref=None,
             is_real_audience=False,
         )
+
+    @property
+    def relay(self) -> Relay:
+        """Forwards what OBS sends here to other destinations (multi-platform streaming)."""
+        return self.server.relay
 
     async def prepare(self) -> None:
         await self.server.start()
