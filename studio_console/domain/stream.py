@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import Field
@@ -252,3 +253,12 @@ class RelayDestinationStatus(_Frozen):
     reconnects: int = 0
     # Seconds live in the current connection.
     live_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class RelayTarget:
+    """Where one relayed copy goes: the full publish URL (with the stream key) and a name to show."""
+
+    destination_id: str
+    display_name: str
+    url: str

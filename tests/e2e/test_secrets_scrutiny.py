@@ -65,7 +65,13 @@ def all_cmdlines() -> Iterator[tuple[int, bytes]]:
 # command line: the websocket password in global.ini ([OBSWebSocket] ServerPassword, the launcher
 # writes it with mode 0600; the --websocket_password flag would put it on the command line) and the
 # key of the stream it sends in its profile's service.json (OBS saves SetStreamServiceSettings there).
-OBS_OWN_FILES = {"global.ini": {"obs_password"}, "service.json": {"local_server_key"}}
+# obs-websocket 5.5+ (OBS 30.2+) reads its password from plugin_config/obs-websocket/config.json instead
+# of global.ini; the launcher writes both so one demo folder serves either OBS.
+OBS_OWN_FILES = {
+    "global.ini": {"obs_password"},
+    "config.json": {"obs_password"},
+    "service.json": {"local_server_key"},
+}
 
 
 def test_no_secret_in_command_lines_files_logs_or_api(demo_app: DemoApp, tmp_path: Path) -> None:

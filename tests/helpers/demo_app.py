@@ -71,7 +71,9 @@ class DemoApp:
                 self.connected.set()
 
     def obs_pids(self) -> list[int]:
-        return [int(m.group(1)) for line in self.lines if (m := re.search(r"started OBS \(pid (\d+)\)", line))]
+        return [
+            int(m.group(1)) for line in self.lines if (m := re.search(r"started OBS \((?:[^)]*, )?pid (\d+)\)", line))
+        ]
 
     def api(self, method: str, path: str, token: str | None = None) -> tuple[int, str]:
         request = urllib.request.Request(

@@ -21,6 +21,8 @@ from studio_console.domain.stream import (
     LocalServerStatus,
     PreflightCheck,
     ReceivedStreamInfo,
+    RelayDestinationStatus,
+    RelayTarget,
     StreamTarget,
     Thumbnail,
 )
@@ -268,3 +270,28 @@ def key_check(sink: Sink, secrets: SecretReader) -> PreflightCheck:
         status=CheckStatus.FAIL,
         sentence=f"No stream key for {sink.display_name}: paste it in the key field of the Output panel.",
     )
+
+
+class RelayControls(Protocol):
+    """Forwarding the stream a local receiver gets to further destinations, one output each."""
+
+    @property
+    def statuses(self) -> tuple[RelayDestinationStatus, ...]: ...
+
+    def status(self, destination_id: str) -> RelayDestinationStatus | None: ...
+
+    def subscribe(self, listener: Callable[[RelayDestinationStatus], None]) -> Callable[[], None]: ...
+
+    def start(self, target: RelayTarget) -> None: ...
+
+    def stop(self, destination_id: str) -> None: ...
+
+    def stop_all(self) -> None: ...
+
+
+@runtime_checkable
+class HasRelay(Protocol):
+    """A sink that receives OBS's stream on this PC and can forward it (the local test server)."""
+
+    @property
+    def relay(self) -> RelayControls: ...

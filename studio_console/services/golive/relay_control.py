@@ -7,12 +7,16 @@ import logging
 import secrets as pysecrets
 import time
 from collections.abc import Callable
-from typing import Protocol, runtime_checkable
 
-from studio_console.adapters.sinks.base import Sink
-from studio_console.adapters.sinks.local_test_server.relay import Relay, RelayTarget
+from studio_console.adapters.sinks.base import HasRelay, RelayControls, Sink
 from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
-from studio_console.domain.stream import DestinationKind, GoLiveConfirmation, RelayDestinationStatus, RelayState
+from studio_console.domain.stream import (
+    DestinationKind,
+    GoLiveConfirmation,
+    RelayDestinationStatus,
+    RelayState,
+    RelayTarget,
+)
 from studio_console.kernel.listeners import add_listener
 from studio_console.services.golive.errors import GoLiveError, NeedsConfirmation, UnknownDestination
 from studio_console.services.golive.service import GoLiveService
@@ -20,14 +24,6 @@ from studio_console.services.golive.service import GoLiveService
 log = logging.getLogger(__name__)
 
 StatusListener = Callable[[RelayDestinationStatus], None]
-
-
-@runtime_checkable
-class HasRelay(Protocol):
-    """A sink that receives OBS's stream on this PC and can forward it (the local test server)."""
-
-    @property
-    def relay(self) -> Relay: ...
 
 
 class RelayControl:
@@ -80,7 +76,7 @@ class RelayControl:
         if self._unsubscribe is not None:
             self._unsubscribe()
 
-    def _receiver(self) -> tuple[Sink, Relay]:
+    def _receiver(self) -> tuple[Sink, RelayControls]:
         for sink in self.golive.destinations.sinks():
             if isinstance(sink, HasRelay):
                 if self._relay_sink_id != sink.sink_id:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from studio_console.domain.stream import RelayDestinationStatus, RelayState
+from studio_console.domain.stream import RelayDestinationStatus, RelayState, RelayTarget
 from studio_console.kernel.backoff import Backoff
 from studio_console.kernel.listeners import add_listener
 from studio_console.logs import secrets as secret_registry
@@ -36,15 +36,6 @@ _MS = Fraction(1, 1000)
 _PERMANENT = ("Protocol not found", "Invalid argument", "No such file")
 
 StatusListener = Callable[[RelayDestinationStatus], None]
-
-
-@dataclass(frozen=True)
-class RelayTarget:
-    """Where one relayed copy goes: the full publish URL (with the stream key) and a name to show."""
-
-    destination_id: str
-    display_name: str
-    url: str
 
 
 @dataclass(frozen=True)
