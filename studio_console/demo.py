@@ -16,7 +16,6 @@ from typing import Any
 from studio_console.domain.catalog import Catalog
 from studio_console.obs.discovery import current_system, install_hint
 from studio_console.obs.launcher import ObsConfig, ObsProcess, launch_obs, obs_executable
-from studio_console.services.obs_control.starter_scenes import STARTER_SCENES
 from studio_console.settings.model import ChatSourceConfig
 from studio_console.settings.paths import AppPaths
 from studio_console.settings.secrets import SecretStore
@@ -50,10 +49,6 @@ def rehearsal_audience(catalog: Catalog) -> ChatSourceConfig:
     if codes:
         options["short_codes"] = codes
     return ChatSourceConfig(kind="rehearsal", options=options)
-
-
-def starter_scene_names() -> tuple[str, ...]:
-    return tuple(STARTER_SCENES)
 
 
 class ManagedObs:

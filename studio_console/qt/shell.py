@@ -377,27 +377,6 @@ class QtShell:
         dialog.open()
         self._dialogs["remote"] = dialog
 
-    def show_remote_info(self) -> None:
-        from PySide6.QtGui import QGuiApplication
-        from PySide6.QtWidgets import QPushButton
-
-        server = self.core.remote_server
-        if server is None or server.bound_port is None:
-            self.window.show_notice("Remote control", "The remote-control API is off (see Settings: remote.enabled).")
-            return
-        url = f"http://127.0.0.1:{server.bound_port}/api/v1/"
-        box = self.window.show_notice(
-            "Remote control",
-            f"Address: {url}\nSend the header: Authorization: Bearer <token>\n\n"
-            'Endpoints: GET state, POST scene {"name", "target"}, POST take (see the README).\n'
-            "The token is in the keyring; copy it with the button below.",
-            QMessageBox.Icon.Information,
-        )
-        copy = QPushButton("Copy token")
-        box.addButton(copy, QMessageBox.ButtonRole.ActionRole)
-        token = self.core.remote_token()
-        copy.clicked.connect(lambda: QGuiApplication.clipboard().setText(token))
-
     # -- shutdown ---------------------------------------------------------------------------------
 
     def close(self) -> None:
