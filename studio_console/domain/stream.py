@@ -262,3 +262,5 @@ class RelayTarget:
     destination_id: str
     display_name: str
     url: str
+    # rtmps only: trust this CA file (PEM) instead of the system's store. Tests and self-hosted ingests set it.
+    ca_file: str | None = None

@@ -13,6 +13,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from studio_console.adapters.sinks.local_test_server.publish_io import (
+    CertificateRefused,
+    PublishConnection,
+    PublishUnavailable,
+)
 from studio_console.domain.stream import RelayDestinationStatus, RelayState, RelayTarget
 from studio_console.kernel.backoff import Backoff
 from studio_console.kernel.listeners import add_listener
@@ -174,8 +179,7 @@ class _Output:
                 log.info("relay to %s lost: %s", self.target.display_name, last_error)
                 if _is_permanent(exc, last_error):
                     self.accepting = False
-                    with contextlib.suppress(Exception):
-                        container.close()
+                    _close(container, self.connection)
                     self._post(
                         self._status(
                             RelayState.FAILED,
@@ -187,8 +191,7 @@ class _Output:
                     return
             finally:
                 self.accepting = False
-                with contextlib.suppress(Exception):
-                    container.close()
+                _close(container, self.connection)
             if self.stop_event.is_set():
                 break
             if last_error is not None:
@@ -213,25 +216,33 @@ class _Output:
         return not self.stop_event.wait(delay)
 
     def _open(self, av: Any, session: RelaySession) -> tuple[OutputContainer, dict[bool, Stream]]:
-        container: OutputContainer = av.open(
-            self.target.url,
-            "w",
-            format="flv",
-            # A live connection cannot seek back to patch duration and size into the header.
-            options={"flvflags": "no_duration_filesize"},
-            timeout=(10.0, 10.0),
-        )
+        # FFmpeg's own rtmp/rtmps, opened outside PyAV so TLS is verified and the GIL is free (publish_io.py).
+        connection = PublishConnection(self.target.url, ca_file=self.target.ca_file, stop_event=self.stop_event)
+        connection.open()
+        try:
+            container: OutputContainer = av.open(
+                connection,
+                "w",
+                format="flv",
+                # A live connection cannot seek back to patch duration and size into the header;
+                # every packet leaves as soon as it is muxed.
+                options={"flvflags": "no_duration_filesize", "flush_packets": "1"},
+            )
+        except BaseException:
+            connection.close()
+            raise
+        self.connection = connection
         try:
             with session.lock:
                 if session.closed:
                     raise ConnectionError("OBS's stream ended while connecting")
                 streams = {s.type == "video": container.add_stream_from_template(s) for s in session.streams}
-            # Connect now (FFmpeg would on the first packet): a refused connection is a retry, not a live output.
+            # The FLV header goes out now: a destination that drops the publish at once is a retry, not live.
             container.start_encoding()
             self.session_fingerprint = session.fingerprint
             self.session_number = session.number
         except BaseException:
-            container.close()
+            _close(container, connection)
             raise
         return container, streams
 
@@ -320,10 +331,20 @@ class _Output:
         return sent
 
 
+def _close(container: OutputContainer, connection: PublishConnection) -> None:
+    """The trailer first (it writes through the connection), then the publish itself."""
+    with contextlib.suppress(Exception):
+        container.close()
+    with contextlib.suppress(Exception):
+        connection.close()
+
+
 def _is_permanent(exc: BaseException, described: str) -> bool:
     import av
 
-    return isinstance(exc, av.error.ProtocolNotFoundError) or any(marker in described for marker in _PERMANENT)
+    if isinstance(exc, PublishUnavailable | CertificateRefused | av.error.ProtocolNotFoundError):
+        return True
+    return any(marker in described for marker in _PERMANENT)
 
 
 def _describe(exc: BaseException) -> str:
