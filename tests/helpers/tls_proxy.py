@@ -167,3 +167,27 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
     finally:
         with contextlib.suppress(Exception):
             writer.close()
+
+
+def main() -> None:
+    """Run a terminator as its own process (benchmarks): prints "ready" once it listens, stops on SIGTERM."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--certs", type=Path, required=True, help="a folder made by make_certificates")
+    parser.add_argument("--upstream", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    certs = ThrowawayCertificates(args.certs / "ca.pem", args.certs / "server.pem", args.certs / "server.key")
+    proxy = TlsProxy(certs, args.upstream, args.port).start()
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    print("ready", flush=True)
+    while not done.wait(0.5):
+        pass
+    proxy.stop()
+
+
+if __name__ == "__main__":
+    main()
