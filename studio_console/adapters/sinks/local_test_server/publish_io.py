@@ -205,7 +205,11 @@ class PublishConnection:
 
     def open(self) -> None:
         lib = libav()
-        options: dict[str, str] = {"rw_timeout": str(int(self.timeout_s * 1_000_000))}
+        options: dict[str, str] = {
+            "rw_timeout": str(int(self.timeout_s * 1_000_000)),
+            # Each muxed packet is flushed at once; Nagle would hold its last segment for an ACK.
+            "tcp_nodelay": "1",
+        }
         if self.scheme == "rtmps":
             ca_file = self.ca_file or default_ca_file()
             if ca_file is None:
