@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections.abc import Callable
@@ -12,6 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from studio_console.domain.rundown import Rundown, RundownState
+from studio_console.kernel.debounce import Debounced
 from studio_console.services.rundown.service import RundownService
 from studio_console.settings.atomic import corrupt_aside_path, write_text_atomic
 
@@ -76,7 +76,7 @@ class RundownKeeper:
         self.delay_s = delay_s
         self.on_error = on_error
         self._saved: Rundown | None = service.rundown
-        self._pending: asyncio.Task[None] | None = None
+        self._debounced = Debounced(self.save, delay_s, "rundown-save")
         self._unsubscribe = service.subscribe(self._changed)
 
     def _changed(self, state: RundownState) -> None:
@@ -84,13 +84,7 @@ class RundownKeeper:
         if state.rundown is self._saved:
             return
         self._saved = state.rundown
-        if self._pending is not None and not self._pending.done():
-            self._pending.cancel()
-        self._pending = asyncio.get_running_loop().create_task(self._save_later(), name="rundown-save")
-
-    async def _save_later(self) -> None:
-        await asyncio.sleep(self.delay_s)
-        await self.save()
+        self._debounced.poke()
 
     async def save(self) -> None:
         """Write the current rundown now; a failure goes to ``on_error``, never to the caller."""
@@ -109,9 +103,4 @@ class RundownKeeper:
     async def close(self) -> None:
         """Write a pending edit now (the app is quitting)."""
         self._unsubscribe()
-        pending, self._pending = self._pending, None
-        if pending is not None and not pending.done():
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending
-            await self.save()
+        await self._debounced.flush()
