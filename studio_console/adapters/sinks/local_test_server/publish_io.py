@@ -12,6 +12,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from functools import cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -189,8 +190,9 @@ class PublishConnection:
         self._stop_event = stop_event
         self._pb = ctypes.c_void_p()
         self._closed = False
+        self._finish_deadline: float | None = None
         # Kept alive as long as the context: FFmpeg calls it from inside every blocking connect and write.
-        self._interrupt = _InterruptCallback(_InterruptFunction(lambda _opaque: int(stop_event.is_set())), None)
+        self._interrupt = _InterruptCallback(_InterruptFunction(self._interrupted), None)
 
     @property
     def where(self) -> str:
@@ -202,6 +204,16 @@ class PublishConnection:
 
     def writable(self) -> bool:
         return True
+
+    def finish(self, grace_s: float = 2.0) -> None:
+        """A stop is coming: let the FLV trailer and RTMP unpublish go out for ``grace_s`` before interrupting."""
+        self._finish_deadline = time.monotonic() + grace_s
+
+    def _interrupted(self, _opaque: int | None) -> int:
+        if not self._stop_event.is_set():
+            return 0
+        deadline = self._finish_deadline
+        return int(deadline is None or time.monotonic() > deadline)
 
     def open(self) -> None:
         lib = libav()
@@ -256,7 +268,7 @@ class PublishConnection:
         lib.avformat.avio_flush(self._pb)
         error = ctypes.cast(self._pb, ctypes.POINTER(_AVIOContextHead)).contents.error
         if error < 0:
-            if self._stop_event.is_set():
+            if self._interrupted(None):
                 raise ConnectionError("stopped")
             raise ConnectionError(f"the connection to {self.where} broke: {lib.strerror(error)}")
         return len(data)

@@ -333,6 +333,7 @@ class _Output:
 
 def _close(container: OutputContainer, connection: PublishConnection) -> None:
     """The trailer first (it writes through the connection), then the publish itself."""
+    connection.finish()
     with contextlib.suppress(Exception):
         container.close()
     with contextlib.suppress(Exception):
