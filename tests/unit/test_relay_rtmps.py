@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from studio_console.adapters.sinks.local_test_server import LocalTestServer
-from studio_console.adapters.sinks.local_test_server.publish_io import default_ca_file
+from studio_console.adapters.sinks.local_test_server import LocalTestServer, publish_io
+from studio_console.adapters.sinks.local_test_server.publish_io import PublishUnavailable, default_ca_file
 from studio_console.domain.stream import RelayDestinationStatus, RelayState, RelayTarget
 from studio_console.obs.launcher import free_port
 from tests.helpers.rtmp_publisher import RtmpPublisher
@@ -197,6 +197,28 @@ def test_a_destination_that_never_answers_neither_freezes_the_loop_nor_outlives_
         asyncio.run(main())
     finally:
         silent.close()
+
+
+def test_without_ffmpegs_libraries_rtmps_fails_plainly_and_never_streams_unverified(
+    proxy: TlsProxy, certs: ThrowawayCertificates, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As on a PyAV build whose libavformat cannot be found: PyAV's own rtmps would connect, unverified.
+    def unavailable() -> None:
+        raise PublishUnavailable("RTMPS is unavailable: test; the destination is not streamed unverified")
+
+    monkeypatch.setattr(publish_io, "libav", unavailable)
+    history: list[RelayDestinationStatus] = []
+
+    async def main() -> None:
+        async with relaying(history) as server:
+            server.relay.start(
+                RelayTarget("tls", "TLS", f"rtmps://localhost:{proxy.port}/live/{KEY}", ca_file=str(certs.ca_file))
+            )
+            await until(lambda: state(server, "tls").state is RelayState.FAILED, "failed")
+            assert "not streamed unverified" in (state(server, "tls").last_error or "")
+
+    asyncio.run(main())
+    assert proxy.handshakes == 0
 
 
 def test_the_default_trust_is_a_ca_file_ffmpeg_can_read() -> None:
