@@ -129,14 +129,19 @@ class TlsProxy:
                 # Open forwarding tasks end when their sockets close; close_clients exists from Python 3.13.
                 with contextlib.suppress(AttributeError):
                     self._server.close_clients()  # type: ignore[attr-defined]
-            for task in [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
                 task.cancel()
+            # Cancelled forwarders close their sockets: the relay sees its connection drop, as from a real server.
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         if self._thread.is_alive():
             with contextlib.suppress(Exception):
                 asyncio.run_coroutine_threadsafe(close(), self._loop).result(timeout=5)
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=5)
+            if not self._thread.is_alive():
+                self._loop.close()
 
     async def _serve(self, context: ssl.SSLContext) -> None:
         # The handshake runs inside the connection handler (not in start_server) so a refused one is counted.
@@ -156,7 +161,13 @@ class TlsProxy:
         except OSError:
             writer.close()
             return
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer), return_exceptions=True)
+        forwarders = [asyncio.ensure_future(_pipe(reader, up_writer)), asyncio.ensure_future(_pipe(up_reader, writer))]
+        try:
+            await asyncio.gather(*forwarders, return_exceptions=True)
+        finally:
+            for forwarder in forwarders:
+                forwarder.cancel()
+            await asyncio.gather(*forwarders, return_exceptions=True)
 
 
 async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -114,6 +114,36 @@ def test_rtmps_with_the_test_ca_trusted_goes_live_and_nginx_receives_h264_aac(
     assert not any(s.last_error for s in history if s.destination_id == "tls"), history
 
 
+def test_an_rtmps_destination_lost_mid_stream_retries_and_comes_back_verified(
+    nginx: NginxRtmp, certs: ThrowawayCertificates
+) -> None:
+    terminator = TlsProxy(certs, nginx.rtmp_port).start()
+    history: list[RelayDestinationStatus] = []
+
+    async def main() -> None:
+        nonlocal terminator
+        async with relaying(history) as server:
+            url = f"rtmps://localhost:{terminator.port}/live/{KEY}"
+            server.relay.start(RelayTarget("tls", "TLS", url, ca_file=str(certs.ca_file)))
+            await until(lambda: state(server, "tls").state is RelayState.LIVE, "live")
+            terminator.stop()
+            await until(lambda: state(server, "tls").state is RelayState.RETRYING, "retrying")
+            error = state(server, "tls").last_error or ""
+            assert KEY not in error
+            terminator = await asyncio.to_thread(lambda: TlsProxy(certs, nginx.rtmp_port, terminator.port).start())
+            await until(lambda: state(server, "tls").state is RelayState.LIVE, "live again")
+            assert state(server, "tls").reconnects >= 1
+            streams = await asyncio.to_thread(probe, f"{nginx.url}/{KEY}")
+            assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+
+    try:
+        asyncio.run(main())
+    finally:
+        terminator.stop()
+    errors = [s.last_error for s in history if s.state is RelayState.RETRYING]
+    assert errors and all(e and KEY not in e for e in errors), errors
+
+
 @pytest.mark.parametrize("case", ["untrusted CA", "wrong host name"])
 def test_a_certificate_that_does_not_verify_never_goes_live_and_says_so(
     case: str, tmp_path: Path, nginx: NginxRtmp, certs: ThrowawayCertificates
