@@ -273,7 +273,7 @@ class UploadMeasurement(_Frozen):
     # UTC, when the session that measured it ended (or the figure was last raised).
     measured_at: datetime
     window_s: float = 10.0
-    # Destinations live during that window.
+    # The most destinations live at once during that window.
     destinations: int = 0
     # Only destinations without a real audience took part (a rehearsal, not a show).
     rehearsal: bool = True

@@ -126,6 +126,7 @@ class UploadMeter:
             return
         if self._session_start is None:
             self._session_start, self._best, self._reported = now, None, None
+            self._last_report = now
             self._real_in_session = False
             self._samples.clear()
         live = [s for s in running if s.state is RelayState.LIVE]
@@ -145,13 +146,13 @@ class UploadMeter:
         while len(self._samples) > 1 and self._samples[1][0] <= start:
             self._samples.popleft()
         area = 0.0
-        fewest = None
+        most = 0
         for (t0, kbps, count), nxt in zip(self._samples, [*list(self._samples)[1:], None], strict=True):
             t_end = nxt[0] if nxt is not None else now
             span = max(0.0, t_end - max(t0, start))
             area += kbps * span
             if span > 0:
-                fewest = count if fewest is None else min(fewest, count)
+                most = max(most, count)
         if self._samples[0][0] > start:
             return  # the window is not covered by samples yet
         mean = area / self.window_s
@@ -160,7 +161,7 @@ class UploadMeter:
                 kbps=round(mean, 1),
                 measured_at=self._wall(),
                 window_s=self.window_s,
-                destinations=fewest or 0,
+                destinations=most,
                 rehearsal=not self._real_in_session,
             )
 
