@@ -306,9 +306,11 @@ class UploadFigure(_Frozen):
         if needed is None:
             return "OBS's bitrate is unknown, so the upload needed cannot be compared with the rehearsal."
         if needed > self.measured.kbps:
+            over = (needed / self.measured.kbps - 1) * 100 if self.measured.kbps > 0 else None
+            by = f", {over:.0f} % more" if over is not None else ""
             return (
                 f"Upload needed ({needed:.0f} kbps) is more than the last rehearsal sustained "
-                f"({self.measured.kbps:.0f} kbps): streams may drop frames or stall."
+                f"({self.measured.kbps:.0f} kbps{by}): streams may drop frames or stall."
             )
         return None
 
