@@ -489,7 +489,7 @@ class StudioCore:
         if self.golive is not None:
             self.remote.attach_golive(self.golive)
             if self.relay is not None:
-                attach_relay(self.remote, self.relay)
+                attach_relay(self.remote, self.relay, self.simulcast)
         if self.products is not None:
             desk = self.products
             self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)

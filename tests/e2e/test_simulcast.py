@@ -78,7 +78,6 @@ def test_going_live_to_three_through_one_confirmation_and_the_rehearsal_figure_i
                 await until(lambda: simulcast.measured is not None)
                 measured = simulcast.measured
                 assert measured is not None and measured.kbps > 0 and not measured.rehearsal
-                print(f"measured upload: {measured.kbps:.0f} kbps to {measured.destinations}; needed {plan.upload.needed_kbps}")
                 assert store.load().measurement == measured  # persisted, with its date
                 again = await simulcast.prepare([ids[0]])
                 assert again.upload.measured == measured and "never measured" not in again.prompt

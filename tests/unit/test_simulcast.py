@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -342,5 +343,39 @@ def test_retry_connects_a_retrying_destination_again_without_a_new_confirmation(
         status = await rig.relay.retry("youtube_live")
         assert status.state is RelayState.PREPARING
         assert rig.fake_relay.started == ["youtube_live", "youtube_live"]
+
+    run(test)
+
+
+def test_the_remote_api_starts_several_without_real_audiences_and_shows_the_upload() -> None:
+    from studio_console.adapters.http_server import JsonHttpServer
+    from studio_console.services.obs_control.switcher import SceneSwitcher
+    from studio_console.services.remote.control import RemoteControl
+    from studio_console.services.remote.relay_endpoints import attach_relay
+    from tests.unit.test_show_api import TOKEN, call
+
+    async def test(rig: Rig) -> None:
+        server = JsonHttpServer(TOKEN)
+        remote = RemoteControl(server, rig.session, SceneSwitcher(rig.session))  # type: ignore[arg-type]
+        attach_relay(remote, rig.relay, rig.simulcast)
+        port = await server.start()
+        try:
+            status, body = await asyncio.to_thread(
+                call, port, "POST", "destinations/start", {"ids": ["youtube_live", "custom_rtmp"]}
+            )
+            assert status == 409 and body["needs_confirmation"] is True, body
+            assert rig.fake_relay.started == []  # nothing starts when one of them needs the operator
+            status, body = await asyncio.to_thread(call, port, "POST", "destinations/start", {"ids": ["nope"]})
+            assert status == 404, body
+            rig.simulcast.set_turned_on("custom_rtmp", True)
+            status, body = await asyncio.to_thread(call, port, "POST", "destinations/start", {})
+            assert status == 200 and [s["destination_id"] for s in body["started"]] == ["custom_rtmp"], body
+            status, state = await asyncio.to_thread(call, port, "GET", "state")
+            simulcast = state["output"]["simulcast"]
+            assert simulcast["turned_on"] == ["custom_rtmp"]
+            assert simulcast["upload"]["needed_kbps"] == 960 and "never measured" in simulcast["upload"]["warning"]
+            assert all(key not in json.dumps(state) for key in KEYS.values())
+        finally:
+            await server.stop()
 
     run(test)
