@@ -30,7 +30,7 @@ from studio_console.services.golive.service import GoLiveService
 from studio_console.services.golive.simulcast import Simulcast
 from studio_console.settings.model import OutputSettings
 from studio_console.settings.secrets import stream_key_name
-from tests.helpers.fake_obs_session import FakeObsSession
+from tests.helpers.fake_obs_session import CONNECTED, FakeObsSession
 from tests.helpers.fake_relay import FakeRelaySink
 from tests.helpers.fake_sinks import DictSecrets
 
@@ -377,5 +377,18 @@ def test_the_remote_api_starts_several_without_real_audiences_and_shows_the_uplo
             assert all(key not in json.dumps(state) for key in KEYS.values())
         finally:
             await server.stop()
+
+    run(test)
+
+
+def test_obs_connecting_reads_its_bitrate_for_the_upload_figure() -> None:
+    async def test(rig: Rig) -> None:
+        assert rig.simulcast.status.upload.per_destination_kbps is None  # not read yet
+        rig.session.disconnect()
+        rig.session.publish(rig.session.snapshot.model_copy(update={"connection": CONNECTED}))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert rig.simulcast.status.upload.per_destination_kbps == 960
+        assert rig.simulcast.status.upload.source == "OBS's video + audio bitrate"
 
     run(test)

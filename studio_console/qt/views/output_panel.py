@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -155,14 +156,20 @@ class RelayRow(QWidget):
         font = self.name_label.font()
         font.setBold(True)
         self.name_label.setFont(font)
+        # A long name is cut rather than widening the Output panel (it fits beside Chat at 1366x768).
+        self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.name_label.setMinimumWidth(60)
         self.kind_label = plain_label("real audience" if info.is_real_audience else "no real audience")
         self.kind_label.setObjectName("relayKind")
         if info.is_real_audience:
             self.kind_label.setStyleSheet(f"color: {REAL_AUDIENCE_COLOUR};")
-        self.action_button = QPushButton("Start")
+        # Tool buttons: as wide as their word, so four rows fit the narrow Output panel.
+        self.action_button = QToolButton()
+        self.action_button.setText("Start")
         self.action_button.setObjectName("relayAction")
         self.action_button.clicked.connect(self._action_clicked)
-        self.retry_button = QPushButton("Retry")
+        self.retry_button = QToolButton()
+        self.retry_button.setText("Retry")
         self.retry_button.setObjectName("relayRetry")
         self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.destination_id))
         self.state_label = plain_label()
@@ -170,6 +177,7 @@ class RelayRow(QWidget):
         self.state_label.setWordWrap(True)
         self.figures_label = plain_label()
         self.figures_label.setObjectName("relayFigures")
+        self.figures_label.setWordWrap(True)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.on_box)

@@ -9,6 +9,7 @@ confirmation here in the core: Qt (or the remote API) never holds those tokens.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets as pysecrets
 import time
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from studio_console.adapters.sinks.base import Sink, SinkError
-from studio_console.domain.obs_state import OutputPhase
+from studio_console.domain.obs_state import ObsSnapshot, OutputPhase
 from studio_console.domain.stream import (
     CheckStatus,
     DestinationInfo,
@@ -74,10 +75,13 @@ class Simulcast:
         self._listeners: Listeners[[SimulcastStatus]] = Listeners("simulcast")
         self._status = SimulcastStatus()
         self.meter = UploadMeter(self._on_measured, self._is_real_audience, clock=clock, wall=wall)
+        self._connected = self.golive.session.snapshot.connection.connected
+        self._refresh_task: asyncio.Task[None] | None = None
         self._unsubscribe = [
             relay.subscribe(self._on_relay_status),
             self.golive.destinations.subscribe(self._on_destinations_changed),
             self.golive.subscribe(self._on_output),
+            self.golive.session.subscribe(self._on_snapshot),
         ]
         self._publish()
 
@@ -279,6 +283,22 @@ class Simulcast:
     def _on_output(self, _status: OutputStatus) -> None:
         self._publish()
 
+    def _on_snapshot(self, snap: ObsSnapshot) -> None:
+        """OBS (re)connected: read its bitrate for the upload figure (it may be another OBS, or changed)."""
+        connected = snap.connection.connected
+        came_up = connected and not self._connected
+        self._connected = connected
+        if came_up and self._refresh_task is None:
+            self._refresh_task = asyncio.get_running_loop().create_task(self._refresh_once(), name="upload-figure")
+
+    async def _refresh_once(self) -> None:
+        try:
+            await self.refresh_upload()
+        except Exception:
+            log.exception("reading OBS's bitrate for the upload figure failed")
+        finally:
+            self._refresh_task = None
+
     def _publish(self) -> None:
         count = len(set(self._turned_on) | self._running())
         status = SimulcastStatus(turned_on=tuple(self._turned_on), upload=self.upload(count))
@@ -295,6 +315,8 @@ class Simulcast:
         return measurement
 
     def close(self) -> None:
+        if self._refresh_task is not None:
+            self._refresh_task.cancel()
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
