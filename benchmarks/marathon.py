@@ -1,12 +1,14 @@
 """Benchmark: a whole show day, compressed in time, against a real OBS, the real core and window, the local test server.
 
-Run: python benchmarks/marathon.py [--hours 12] [--speed 25]   (wrap in `flock /tmp/studio-obs.lock ...`)
+Run: python benchmarks/marathon.py [--hours 12] [--speed 26] [--trace-stalls]
+(the default, 12 show-hours at 26x, takes about 29 minutes of wall time)
 
 The script plays a show day in show-time (``--speed`` show-seconds per wall-second): chat averaging
 5 messages per show-second from a scripted platform source (plus one message through the remote API every
 2 wall-seconds), a flood of 500 msg/s (wall clock: a flood is a load peak, compressing it would measure
 something else) once per show-hour, a product pinned every 30 show-seconds, a flash sale every 10
-show-minutes, scene switches, a featured comment and a stock change now and then, and spread over the day
+show-minutes, scene switches, a cue change of the run of show every 5 show-minutes (through the remote API: a
+cue switches scene and card), a featured comment and a stock change now and then, and spread over the day
 10 OBS kills and restarts, 5 sink drops (the local test server stops for 3 s; OBS reconnects) and 2
 chat-source stalls (the platform goes silent; the watchdog reconnects). Fewer faults for shorter days, at
 least one of each.
@@ -17,6 +19,10 @@ sessions OBS sees. Sessions are counted from the kernel's socket tables: ESTABLI
 sessions (the benchmark opens no websocket of its own during the show, so every one is the app's). UI
 loop lag is the lateness of a 5 ms precise QTimer. Countdown drift: each change of a flash sale's seconds
 left (and its end) is stamped with the wall clock (time.time) and compared with the start + duration.
+
+With ``--trace-stalls`` a watcher thread takes the UI thread's stack whenever the lag probe is more than
+15 ms late, and the result counts stalls by where the UI thread was (to explain lag, not to measure it:
+the watcher costs a little itself).
 
 Peer in the same run: the UI loop lag of the same app, connected and idle, for 20 s before the show.
 Ends with one JSON line: slopes per show-hour (least squares over the samples after the first show-hour;
@@ -36,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -57,6 +64,7 @@ from studio_console.core import StudioCore
 from studio_console.domain.card import card_for
 from studio_console.domain.chat import ChatKind, ChatMessage, SourceStatus
 from studio_console.domain.obs_status import OutputPhase
+from studio_console.domain.rundown import Cue, Rundown
 from studio_console.domain.show import ShowState
 from studio_console.logs import setup_logging
 from studio_console.qt.event_loop import StudioEventLoop
@@ -77,6 +85,7 @@ FLASH_EVERY_SHOW_S = 600.0
 SCENE_EVERY_SHOW_S = 90.0
 FEATURE_EVERY_SHOW_S = 120.0
 STOCK_EVERY_SHOW_S = 60.0
+CUE_EVERY_SHOW_S = 300.0
 SINK_DOWN_WALL_S = 3.0
 STALE_AFTER_S = 4.0
 SAMPLE_EVERY_S = 1.0
@@ -166,6 +175,8 @@ class Figures:
     drift_s: list[float] = field(default_factory=list)
     drift_detail: list[tuple[float, int, float]] = field(default_factory=list)  # (show hour, seconds left, drift)
     counts: dict[str, int] = field(default_factory=dict)
+    load_1min: list[float] = field(default_factory=list)  # the machine's load average, sampled with the rest
+    stalls: dict[str, list[float]] = field(default_factory=dict)  # where the UI thread was -> lateness (ms)
     failures: dict[str, list[str]] = field(default_factory=dict)
 
     def count(self, name: str, n: int = 1) -> None:
@@ -227,6 +238,49 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in points) / sxx
 
 
+class StallWatcher(threading.Thread):
+    """Takes the UI thread's stack when the lag probe is late, and counts stalls by where it was."""
+
+    STALL_S = 0.015
+    POLL_S = 0.002
+
+    def __init__(self, marathon: Marathon) -> None:
+        super().__init__(name="marathon-stall-watcher", daemon=True)
+        self.marathon = marathon
+        self.ui_thread = threading.main_thread().ident
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        sampled_tick = -1.0
+        while not self.stopping.wait(self.POLL_S):
+            last = self.marathon._last_tick
+            late = time.monotonic() - last - LAG_TIMER_MS / 1000
+            if late < self.STALL_S or last == sampled_tick or self.marathon._idle:
+                continue
+            sampled_tick = last  # one stack per stall
+            frame = sys._current_frames().get(self.ui_thread or 0)
+            if frame is None:
+                continue
+            self.marathon.figures.stalls.setdefault(where(frame), []).append(late * 1000)
+
+
+def where(frame: Any) -> str:
+    """The innermost frames of the UI thread's stack worth naming (the project's, then the libraries')."""
+    stack = traceback.extract_stack(frame)
+    ours = [f for f in stack if "studio_console" in f.filename or "benchmarks" in f.filename]
+    innermost = stack[-1]
+    picked = ours[-2:] if ours else []
+
+    def name(f: traceback.FrameSummary) -> str:
+        short = f.filename.split("site-packages/")[-1].split("studio_console/")[-1]
+        return f"{short}:{f.lineno} {f.name}"
+
+    parts = [name(f) for f in picked]
+    if not picked or innermost is not picked[-1]:
+        parts.append(name(innermost))
+    return " > ".join(parts)
+
+
 # -- the show -------------------------------------------------------------------------------------
 
 
@@ -252,6 +306,7 @@ class Marathon:
         self._message_no = 0
         self._users = [f"viewer{i:05d}" for i in range(20_000)]
         self.samples_out: Any = None
+        self.trace_stalls = False
 
     # -- time --
 
@@ -312,6 +367,17 @@ class Marathon:
         shell.close()
         await core.close()
         shell.window.close()
+
+    def load_rundown(self) -> None:
+        """A run of show of eight cues, each a scene and a product card, as a producer's CSV would give."""
+        assert self.core is not None and self.core.rundown is not None and self.core.products is not None
+        products = self.core.products.show.catalog.products
+        cue_s = max(1, round(CUE_EVERY_SHOW_S / self.speed))  # the rundown's timers run on the wall clock
+        cues = tuple(
+            Cue(title=f"Segment {i + 1}", duration_s=cue_s, scene=SCENES[i % len(SCENES)], sku=products[i].sku)
+            for i in range(min(8, len(products)))
+        )
+        self.core.rundown.service.set_rundown(Rundown(title="Marathon day", cues=cues))
 
     # -- remote API (from a worker thread, as Companion would from another process) --
 
@@ -386,6 +452,7 @@ class Marathon:
                 chat_rows=shell.chat_model.rowCount() if shell.chat_model is not None else 0,
             )
             self.figures.samples.append(sample)
+            self.figures.load_1min.append(os.getloadavg()[0])
             if self.samples_out is not None:  # as it goes: a run that dies still leaves its figures
                 self.samples_out.write(json.dumps(sample.__dict__) + "\n")
                 self.samples_out.flush()
@@ -567,6 +634,7 @@ class Marathon:
         every(SCENE_EVERY_SHOW_S, "scene", 45)
         every(FEATURE_EVERY_SHOW_S, "feature", 60)
         every(STOCK_EVERY_SHOW_S, "stock", 20)
+        every(CUE_EVERY_SHOW_S, "cue", 150)
         every(3600, "flood", 1500)
         spread(max(1, round(10 * self.hours / 12)), "obs_kill", 0.5)
         spread(max(1, round(5 * self.hours / 12)), "sink_drop", 0.35)  # not on an OBS kill (0.5 of 10)
@@ -583,6 +651,7 @@ class Marathon:
         sales: dict[str, Any] = {"current": None}
         unsubscribe = show.subscribe(self.on_show(sales))
         scene_no = 0
+        cue_no = 0
         try:
             for at, kind in self.script():
                 await self.until_show(at)
@@ -629,6 +698,15 @@ class Marathon:
                             self.figures.count("stock_changes")
                         except Exception as exc:
                             self.figures.fail("stock_changes", f"{type(exc).__name__}: {exc}")
+                elif kind == "cue" and not self.sale_running:  # a cue pins its product: not mid-sale
+                    cues = len(core.rundown.service.rundown.cues) if core.rundown is not None else 0
+                    if cues:
+                        # next, and round again from the first cue at the end of the run of show
+                        if cue_no % cues == 0:
+                            await self.api_step("cue_changes", "POST", "/api/v1/rundown/go", {"index": 0})
+                        else:
+                            await self.api_step("cue_changes", "POST", "/api/v1/rundown/next")
+                        cue_no += 1
                 elif kind == "flood":
                     self.flood_until = time.monotonic() + FLOOD_WALL_S
                     self.figures.count("floods")
@@ -651,6 +729,10 @@ class Marathon:
         lag_timer = self.start_lag_probe()
         await asyncio.sleep(IDLE_PEER_S)
         codes = [p.short_code for p in self.core.products.show.catalog.products if p.short_code]
+        self.load_rundown()
+        watcher = StallWatcher(self) if self.trace_stalls else None
+        if watcher is not None:
+            watcher.start()
         self.show_started = time.monotonic()
         self._idle = False
         await self.go_live("stream_starts")
@@ -666,6 +748,8 @@ class Marathon:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
             lag_timer.stop()
+            if watcher is not None:
+                watcher.stopping.set()
             self.figures.count("chat_rows_at_end", self.shell.chat_model.rowCount() if self.shell else 0)
             await self.close_app()
 
@@ -748,7 +832,13 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
         },
         "peer_idle_app_ui_lag_ms": {"p50": round(percentile(idle_ms, 50), 2), "p99": round(idle_p99, 2)},
         "ui_lag_p99_ratio_show_to_idle": round(show_p99 / idle_p99, 2) if idle_p99 > 0 else None,
+        "machine_load_1min": {
+            "min": round(min(f.load_1min, default=0), 2),
+            "p50": round(percentile(f.load_1min, 50), 2),
+            "max": round(max(f.load_1min, default=0), 2),
+        },
         "counts": dict(sorted(f.counts.items())),
+        "stalls_over_15_ms_by_site": stall_table(f.stalls),
         "failures": f.failures,
         "chat_source_sessions": marathon.source.sessions,
     }
@@ -763,10 +853,19 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
     return result
 
 
+def stall_table(stalls: dict[str, list[float]]) -> list[dict[str, Any]]:
+    rows = [
+        {"site": site, "n": len(ms), "ms_total": round(sum(ms), 1), "ms_max": round(max(ms), 1)}
+        for site, ms in stalls.items()
+    ]
+    return sorted(rows, key=lambda r: -r["ms_total"])[:15]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--hours", type=float, default=12.0, help="show hours to play (default 12)")
-    parser.add_argument("--speed", type=float, default=25.0, help="show-seconds per wall-second (default 25)")
+    parser.add_argument("--speed", type=float, default=26.0, help="show-seconds per wall-second (default 26)")
+    parser.add_argument("--trace-stalls", action="store_true", help="count UI stalls over 15 ms by stack site")
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--samples-out", type=Path, help="also write every sample as JSON lines here")
     args = parser.parse_args()
@@ -789,6 +888,7 @@ def main() -> None:
         finally:
             client.disconnect()
         marathon = Marathon(obs, workdir, args.hours, args.speed, args.seed)
+        marathon.trace_stalls = args.trace_stalls
         if args.samples_out:
             marathon.samples_out = args.samples_out.open("w")
         loop.run_until_complete(marathon.run())

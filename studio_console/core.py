@@ -71,6 +71,7 @@ from studio_console.services.remote.relay_endpoints import attach_relay
 from studio_console.services.remote.rundown_endpoints import RundownApi
 from studio_console.services.remote.show_endpoints import ShowApi
 from studio_console.services.rundown.desk import RundownDesk
+from studio_console.services.rundown.keeper import RUNDOWN_FILE, RundownFileError, RundownKeeper, load_rundown
 from studio_console.services.rundown.service import RundownService
 from studio_console.services.rundown.stage import ShowStage
 from studio_console.services.show_log.recorder import ShowRecorder
@@ -230,6 +231,7 @@ class StudioCore:
         self.chat: ChatHub | None = None
         self.chat_on_air: ChatOnAir | None = None
         self.rundown: RundownDesk | None = None
+        self.rundown_keeper: RundownKeeper | None = None
         self.pictures: ProductPictures | None = None
         self.show_log: ShowLog | None = None
         self.preset_store = PresetStore(paths.data_dir)
@@ -404,6 +406,24 @@ class StudioCore:
             lambda: show.catalog,
             lambda: show.state.queue,
             currency=lambda: self.settings.effective.products.currency,
+        )
+
+    async def keep_rundown(self, service: RundownService) -> RundownKeeper:
+        """The run of show saved in the data folder is back (before a crashed show resumes its cue)."""
+        path = self.paths.data_dir / RUNDOWN_FILE
+        try:
+            saved = await asyncio.to_thread(load_rundown, path)
+        except RundownFileError as exc:
+            self._notice(Problem("Run of show not loaded", str(exc), Severity.WARNING))
+            saved = None
+        if saved is not None and saved.cues:
+            service.set_rundown(saved)
+        return RundownKeeper(
+            service,
+            path,
+            on_error=lambda exc: self.report(
+                Problem("Run of show not saved", f"{exc}\nThe last saved run of show is unchanged.", Severity.ERROR)
+            ),
         )
 
     async def build_show_log(self, show: ProductShow) -> ShowLog | None:
@@ -660,6 +680,7 @@ class StudioCore:
         )
         self.chat = self.build_chat(desk.show)
         self.rundown = self.build_rundown(desk.show)
+        self.rundown_keeper = await self.keep_rundown(self.rundown.service)
         self.chat_on_air = ChatOnAir(
             desk.overlay,
             self.renderers().chat,
@@ -784,6 +805,8 @@ class StudioCore:
             await self.chat.stop()
         if self.placement is not None:
             self.placement.close()
+        if self.rundown_keeper is not None:
+            await self.rundown_keeper.close()
         if self.rundown is not None:
             await self.rundown.service.close()
         if self.pictures is not None:

@@ -75,14 +75,27 @@ class TaskRunner:
         self._on_error = on_error
         self._tasks: set[asyncio.Task[Any]] = set()
         self._lanes: dict[str, LatestWins[Callable[[], Awaitable[object]]]] = {}
+        self._closed = False
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+    def _refused(self, name: str) -> bool:
+        """After shutdown (or once the loop is closed) work is dropped: widgets torn down at quit still signal."""
+        if self._closed or asyncio.get_event_loop().is_closed():
+            log.debug("not starting %r: the app is shutting down", name)
+            return True
+        return False
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any] | None:
+        if self._refused(name):
+            coro.close()
+            return None
         task = asyncio.get_event_loop().create_task(self._guarded(coro), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def latest(self, key: str, make: Callable[[], Awaitable[object]]) -> asyncio.Task[None]:
+    def latest(self, key: str, make: Callable[[], Awaitable[object]]) -> asyncio.Task[None] | None:
+        if self._refused(key):
+            return None
         lane = self._lanes.get(key)
         if lane is None:
             lane = self._lanes[key] = LatestWins(lambda factory: factory(), self._report)
@@ -111,6 +124,7 @@ class TaskRunner:
         return len(self._tasks)
 
     async def shutdown(self) -> None:
+        self._closed = True
         for lane in self._lanes.values():
             await lane.cancel()
         tasks = list(self._tasks)

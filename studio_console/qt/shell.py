@@ -66,6 +66,7 @@ class QtShell:
         self.chat: Any = None
         self.output: Any = None
         self.rundown: Any = None
+        self.rundown_panel: Any = None
         self.host_view: Any = None
         self.shows: Any = None
         self.presets: Any = None
@@ -254,6 +255,8 @@ class QtShell:
             shortcuts = dialog.shortcuts()
             self.core.set_shortcuts(shortcuts)
             self.scene_panel.set_shortcuts(shortcuts)
+            if self.rundown_panel is not None:
+                self.rundown_panel.set_shortcuts(shortcuts)
 
         dialog.accepted.connect(accepted)
         dialog.open()

@@ -170,6 +170,11 @@ def default_scene_shortcuts() -> dict[str, str]:
     return shortcuts
 
 
+def default_rundown_shortcuts() -> dict[str, str]:
+    """Keys of the Rundown panel; they act while it has focus, so Space can be Take elsewhere and Next there."""
+    return {"rundown_next": "Space", "rundown_previous": "Shift+Space"}
+
+
 class Settings(_Section):
     schema_version: int = SCHEMA_VERSION
     obs: ObsSettings = Field(default_factory=ObsSettings)

@@ -80,6 +80,8 @@ def test_quit_signal_saves_layout_and_stops_the_obs_the_app_started(
     reader.join(timeout=5)
     text = "".join(lines)
     assert f"{signum.name} received" in text and "Studio Console stopped" in text, text[-3000:]
+    # An orderly stop: nothing failed on the way out (widgets torn down after the loop closed once did).
+    assert "Traceback" not in text and "never awaited" not in text, text[-3000:]
     deadline = time.monotonic() + 10
     while any(pid_alive(pid) for pid in obs_pids):
         assert time.monotonic() < deadline, f"OBS {obs_pids} outlived the app after {signum.name}"

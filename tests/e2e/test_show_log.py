@@ -293,6 +293,46 @@ def test_kill_9_mid_show_then_resume_brings_the_card_sale_queue_and_stock_back(o
     remove_overlay(obs)
 
 
+RUNDOWN_CSV = (
+    "title,kind,duration,scene,sku,deal_price,countdown_s,end_action,talking_points\n"
+    "Welcome,segment,1,,,,,hold,\n"
+    "Pour-over set,product,5,,ceramic-pour-over-set,,,hold,Hand-thrown\n"
+    "Tote,product,5,,canvas-market-tote,,,hold,\n"
+)
+
+
+def test_kill_9_mid_cue_then_restart_brings_the_run_of_show_and_its_live_cue_back(
+    obs: RunningObs, tmp_path: Path
+) -> None:
+    remove_overlay(obs)
+    config = prepare_config(tmp_path / "cfg")
+    csv_path = tmp_path / "friday.csv"
+    csv_path.write_text(RUNDOWN_CSV, encoding="utf-8")
+    with run_app(obs, config, "first") as first:
+        status, body = first.api("POST", "rundown/import", {"path": str(csv_path)})
+        assert status == 200 and body["imported"] == 3, body
+        assert first.api("POST", "show/start", {"title": "Cue crash"})[0] == 201
+        status, body = first.api("POST", "rundown/go", {"index": 1})
+        assert status == 200 and body["rundown"]["current"]["title"] == "Pour-over set", body
+        time.sleep(2.0)  # the resume point and the saved run of show have caught up
+        first.process.kill()
+        first.process.wait(10)
+    csv_path.unlink()  # the second run must not need the producer's file
+    with run_app(obs, config, "second") as second:
+        rundown = second.state()["rundown"]
+        assert rundown["cues"] == 3 and rundown["current"] is None, rundown  # back, not yet live
+        assert second.api("POST", "show/resume")[0] == 200
+        second.wait(lambda: second.state()["rundown"]["current"] is not None, "the live cue after resuming")
+        state = second.state()
+        assert state["rundown"]["current"] == {"index": 1, "title": "Pour-over set", "kind": "product"}
+        assert state["products"]["pinned_sku"] == POUR
+        assert second.api("POST", "rundown/next")[0] == 200  # the show runs on from there
+        assert second.state()["rundown"]["current"]["title"] == "Tote"
+        assert second.api("POST", "rundown/end")[0] == 200
+        assert second.api("POST", "show/end", {})[0] == 200
+    remove_overlay(obs)
+
+
 def _mount_tmpfs(folder: Path, size: str) -> bool:
     if os.geteuid() != 0:
         return False

@@ -20,7 +20,7 @@ from studio_console.qt.dialogs.shortcuts_dialog import ShortcutsDialog
 from studio_console.qt.main_window import MainWindow
 from studio_console.qt.views.audio_strip import AudioStrip
 from studio_console.qt.views.show_controls import ShowControls, format_duration
-from studio_console.settings.model import default_scene_shortcuts
+from studio_console.settings.model import default_rundown_shortcuts, default_scene_shortcuts
 
 CONNECTED = ConnectionState(status=ConnectionStatus.CONNECTED, message="ok")
 
@@ -94,7 +94,29 @@ def test_shortcuts_dialog_edits_and_refuses_clashes(qtbot: QtBot) -> None:
     dialog._accept_if_valid()
     assert dialog.result() == 0 and "Scene 2" in dialog.problem.text()
     dialog.restore_defaults()
-    assert dialog.shortcuts() == default_scene_shortcuts()
+    assert dialog.shortcuts() == {**default_scene_shortcuts(), **default_rundown_shortcuts()}
+
+
+def test_rundown_keys_are_in_the_shortcuts_dialog_and_clash_only_within_their_panel(qtbot: QtBot) -> None:
+    dialog = ShortcutsDialog(default_scene_shortcuts())  # settings from before the rundown keys existed
+    qtbot.addWidget(dialog)
+    shortcuts = dialog.shortcuts()
+    assert (shortcuts["rundown_next"], shortcuts["rundown_previous"]) == ("Space", "Shift+Space")
+    assert shortcuts["take"] == "Space" and dialog.duplicates() == []  # Take elsewhere, Next in the rundown
+    dialog.editors["rundown_previous"].setKeySequence(QKeySequence("Space"))
+    assert dialog.duplicates() == ["Space is used by Next cue and Previous cue"]
+    dialog.editors["rundown_previous"].setKeySequence(QKeySequence("P"))
+    dialog._accept_if_valid()
+    assert dialog.result() == 1 and dialog.shortcuts()["rundown_previous"] == "P"
+
+
+def test_rundown_keys_do_not_make_the_switchers_space_ambiguous(qtbot: QtBot) -> None:
+    from studio_console.qt.views.scene_panel import ScenePanel
+
+    panel = ScenePanel({**default_scene_shortcuts(), **default_rundown_shortcuts()})
+    qtbot.addWidget(panel)
+    keys = sorted(s.key().toString() for s in panel.shortcuts)
+    assert "Shift+Space" not in keys and keys.count("Space") == 1
 
 
 def test_launch_obs_offered_only_when_nothing_answers(qtbot: QtBot) -> None:

@@ -162,6 +162,9 @@ class FakeObsSession:
             return {"sceneItemId": self._item_ids}
         if request_type == "GetSceneItemList":
             return {"sceneItems": []}
+        if request_type == "GetSceneList":  # OBS lists the last scene first
+            listed = list(reversed(self.snapshot.scenes))
+            return {"scenes": [{"sceneName": name, "sceneIndex": i} for i, name in enumerate(reversed(listed))]}
         if request_type == "GetSceneCollectionList":
             return {"currentSceneCollectionName": self.current_collection, "sceneCollections": self.scene_collections}
         if request_type == "GetProfileList":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -69,3 +70,24 @@ def test_visibility_follows_obs(overlay: tuple[OverlayService, FakeObsSession]) 
     service.close()
     session.emit(events.SceneRemoved(DEFAULT_SCENE))
     assert service.installed  # closed: no longer listening
+
+
+def test_after_a_collection_switch_the_rebuilt_overlay_nests_only_into_scenes_obs_has(tmp_path: Path) -> None:
+    """The remembered scenes of the old collection are not asked for (no "cannot nest" into a scene now gone)."""
+    session = FakeObsSession()
+    session.snapshot = session.snapshot.model_copy(update={"scenes": ("Alpha", "Bravo")})
+    service = OverlayService(session, tmp_path)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        await service.nest_into(["Alpha", "Bravo"])
+        assert {d["sceneName"] for r, d in session.requests if r == "CreateSceneItem" and d} >= {"Alpha", "Bravo"}
+        # The producer switches to a collection without the overlay and with other scenes.
+        session.snapshot = session.snapshot.model_copy(update={"scenes": ("Main",)})
+        session.requests.clear()
+        session.emit(events.SceneRemoved(DEFAULT_SCENE))  # as the switch reports it: rebuild
+        assert not service.installed
+        await service.nest_into(["Main"])
+        asked = {d.get("sceneName") for r, d in session.requests if r in ("GetSceneItemList", "CreateSceneItem") and d}
+        assert "Main" in asked and not asked & {"Alpha", "Bravo"}, asked
+
+    asyncio.run(scenario())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from studio_console.kernel.tasks import LatestWins
+from studio_console.kernel.tasks import LatestWins, TaskRunner
 
 
 def test_rapid_submissions_collapse_to_latest() -> None:
@@ -42,3 +42,27 @@ def test_errors_are_reported_and_runner_keeps_going() -> None:
 
     asyncio.run(main())
     assert [str(e) for e in errors] == ["boom"] and sent == [2]
+
+
+def test_work_submitted_after_shutdown_or_loop_close_is_dropped_quietly() -> None:
+    """At quit, widgets being torn down still emit signals (the audio strip's hide): no "loop is closed"."""
+    ran: list[str] = []
+
+    async def job(name: str) -> None:
+        ran.append(name)
+
+    errors: list[Exception] = []
+    runner = TaskRunner(on_error=errors.append)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_until_complete(runner.shutdown())
+        assert runner.spawn(job("spawned"), "late") is None
+        assert runner.latest("meters", lambda: job("latest")) is None
+        fresh = TaskRunner(on_error=errors.append)
+    finally:
+        loop.close()
+    assert fresh.latest("meters", lambda: job("after close")) is None  # the loop itself is closed now
+    assert fresh.spawn(job("after close"), "late") is None
+    asyncio.set_event_loop(None)
+    assert ran == [] and errors == []

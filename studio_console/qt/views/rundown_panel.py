@@ -41,8 +41,9 @@ from studio_console.domain.rundown import (
     TimerState,
 )
 from studio_console.qt.plain_text import plain_label
+from studio_console.settings.model import default_rundown_shortcuts
 
-DEFAULT_KEYS = {"rundown_next": "Space", "rundown_previous": "Shift+Space"}
+DEFAULT_KEYS = default_rundown_shortcuts()
 PHASE_COLOURS = {
     TimerPhase.DEFAULT: "#2e7d32",
     TimerPhase.WARNING: "#f9a825",

@@ -147,7 +147,8 @@ class ScenePanel(QWidget):
             shortcut.deleteLater()
         self.shortcuts = []
         for action, keys in mapping.items():
-            if not keys:
+            # Other panels' keys share the mapping (the Rundown panel's act only while it has focus).
+            if not keys or not (action == "take" or action.startswith("scene_")):
                 continue
             for key in [keys, "Return"] if action == "take" and keys == "Space" else [keys]:
                 shortcut = QShortcut(QKeySequence(key), self)

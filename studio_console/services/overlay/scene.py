@@ -316,6 +316,9 @@ class OverlayService:
             slot.visible = False
             slot.position = (0, 0)
         if created_scene and self._nest_targets:
+            # Only scenes OBS has now: after a scene-collection switch the remembered ones may be gone
+            # (the placement nests into the new collection's scenes once OBS lists them).
+            self._nest_targets = [s for s in self._nest_targets if s in scenes]
             await self._nest(self._nest_targets)
         self._installed = True
 

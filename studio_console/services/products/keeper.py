@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from studio_console.domain.catalog import Catalog
+from studio_console.kernel.debounce import Debounced
 from studio_console.services.overlay.scene import OverlayService
 from studio_console.services.products.catalog_io import (
     CatalogSaveError,
@@ -41,18 +41,12 @@ class CatalogKeeper:
         self.currency = currency
         self.delay_s = delay_s
         self.on_error = on_error
-        self._pending: asyncio.Task[None] | None = None
+        # 5,000 products take ~0.3 s to write: coalesce bursts (stock clicks) into one save.
+        self._debounced = Debounced(self.save, delay_s, "catalog-save")
         self._unsubscribe = show.subscribe_catalog(self._changed)
 
-    def _changed(self, catalog: Catalog) -> None:
-        # 5,000 products take ~0.3 s to write: coalesce bursts (stock clicks) into one save.
-        if self._pending is not None and not self._pending.done():
-            self._pending.cancel()
-        self._pending = asyncio.get_running_loop().create_task(self._save_later(catalog), name="catalog-save")
-
-    async def _save_later(self, catalog: Catalog) -> None:
-        await asyncio.sleep(self.delay_s)
-        await self.save(catalog)
+    def _changed(self, _catalog: Catalog) -> None:
+        self._debounced.poke()
 
     async def save(self, catalog: Catalog | None = None) -> None:
         """Write the catalog now; a failure (disk full...) goes to ``on_error``, never to the caller."""
@@ -102,12 +96,7 @@ class CatalogKeeper:
     async def close(self) -> None:
         """Write any pending change now (the app is quitting)."""
         self._unsubscribe()
-        pending, self._pending = self._pending, None
-        if pending is not None and not pending.done():
-            pending.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pending
-            await self.save()
+        await self._debounced.flush()
 
 
 @dataclass
