@@ -43,6 +43,7 @@ import tempfile
 import threading
 import time
 import traceback
+import tracemalloc
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -150,6 +151,48 @@ class ScriptedPlatform(ReconnectingChatSource):
         return True
 
 
+class LagHistogram:
+    """UI-loop lateness in 0.1 ms bins (to 2 s; beyond counts in the last): constant memory, however long the run.
+
+    The first version kept every tick in a list: 200 ticks a second grew the benchmark's own memory by
+    ~75 MB per wall-hour, which a real-time run would have charged to the app.
+    """
+
+    BIN_MS = 0.1
+    BINS = 20_000
+
+    def __init__(self) -> None:
+        self.counts = [0] * self.BINS
+        self.n = 0
+        self.max_ms = 0.0
+
+    def add(self, late_s: float) -> None:
+        ms = late_s * 1000
+        self.counts[min(self.BINS - 1, int(ms / self.BIN_MS))] += 1
+        self.n += 1
+        if ms > self.max_ms:
+            self.max_ms = ms
+
+    def merged(self, other: LagHistogram) -> LagHistogram:
+        both = LagHistogram()
+        both.counts = [a + b for a, b in zip(self.counts, other.counts, strict=True)]
+        both.n = self.n + other.n
+        both.max_ms = max(self.max_ms, other.max_ms)
+        return both
+
+    def percentile(self, pct: float) -> float:
+        """The upper edge of the bin holding the pct-th tick (nan when empty)."""
+        if self.n == 0:
+            return float("nan")
+        wanted = pct / 100 * self.n
+        seen = 0
+        for index, count in enumerate(self.counts):
+            seen += count
+            if seen >= wanted and count:
+                return (index + 1) * self.BIN_MS
+        return self.max_ms
+
+
 @dataclass
 class Sample:
     wall_s: float
@@ -166,8 +209,8 @@ class Sample:
 @dataclass
 class Figures:
     samples: list[Sample] = field(default_factory=list)
-    lag_ticks: list[tuple[float, float]] = field(default_factory=list)  # (show hour, lateness s)
-    idle_lag_s: list[float] = field(default_factory=list)
+    lag_by_show_hour: dict[int, LagHistogram] = field(default_factory=dict)
+    idle_lag: LagHistogram = field(default_factory=LagHistogram)
     sessions_after_reconnect: list[int] = field(default_factory=list)
     reconnect_s: list[float] = field(default_factory=list)
     sink_recovered_s: list[float | None] = field(default_factory=list)
@@ -264,6 +307,10 @@ class StallWatcher(threading.Thread):
             self.marathon.figures.stalls.setdefault(where(frame), []).append(late * 1000)
 
 
+def short_path(filename: str) -> str:
+    return filename.split("site-packages/")[-1].split("studio_console/")[-1]
+
+
 def where(frame: Any) -> str:
     """The innermost frames of the UI thread's stack worth naming (the project's, then the libraries')."""
     stack = traceback.extract_stack(frame)
@@ -272,8 +319,7 @@ def where(frame: Any) -> str:
     picked = ours[-2:] if ours else []
 
     def name(f: traceback.FrameSummary) -> str:
-        short = f.filename.split("site-packages/")[-1].split("studio_console/")[-1]
-        return f"{short}:{f.lineno} {f.name}"
+        return f"{short_path(f.filename)}:{f.lineno} {f.name}"
 
     parts = [name(f) for f in picked]
     if not picked or innermost is not picked[-1]:
@@ -307,6 +353,9 @@ class Marathon:
         self._users = [f"viewer{i:05d}" for i in range(20_000)]
         self.samples_out: Any = None
         self.trace_stalls = False
+        self.trace_memory = False
+        self._memory_at_fit: tracemalloc.Snapshot | None = None
+        self.memory_growth: list[dict[str, Any]] = []
 
     # -- time --
 
@@ -368,6 +417,23 @@ class Marathon:
         await core.close()
         shell.window.close()
 
+    def fit_from(self) -> float:
+        """The show hour from which slopes are fitted (warm-up excluded)."""
+        return 1.0 if self.hours > 1.5 else self.hours / 2
+
+    def note_memory_growth(self) -> None:
+        """Where Python memory grew between the fit start and now (with ``--trace-memory``)."""
+        if self._memory_at_fit is None:
+            return
+        now = tracemalloc.take_snapshot()
+        ignored = [tracemalloc.Filter(False, tracemalloc.__file__), tracemalloc.Filter(False, "<frozen*")]
+        stats = now.filter_traces(ignored).compare_to(self._memory_at_fit.filter_traces(ignored), "traceback")
+        for stat in stats[:15]:
+            frames = [f"{short_path(f.filename)}:{f.lineno}" for f in stat.traceback]
+            self.memory_growth.append(
+                {"kb": round(stat.size_diff / 1024, 1), "blocks": stat.count_diff, "where": " < ".join(frames[:4])}
+            )
+
     def load_rundown(self) -> None:
         """A run of show of eight cues, each a scene and a product card, as a producer's CSV would give."""
         assert self.core is not None and self.core.rundown is not None and self.core.products is not None
@@ -428,9 +494,13 @@ class Marathon:
             late = max(0.0, now - self._last_tick - LAG_TIMER_MS / 1000)
             self._last_tick = now
             if self._idle:
-                self.figures.idle_lag_s.append(late)
+                self.figures.idle_lag.add(late)
             else:
-                self.figures.lag_ticks.append((self.show_s() / 3600, late))
+                hour = int(self.show_s() / 3600)
+                histogram = self.figures.lag_by_show_hour.get(hour)
+                if histogram is None:
+                    histogram = self.figures.lag_by_show_hour[hour] = LagHistogram()
+                histogram.add(late)
 
         timer.timeout.connect(tick)
         timer.start()
@@ -452,6 +522,8 @@ class Marathon:
                 chat_rows=shell.chat_model.rowCount() if shell.chat_model is not None else 0,
             )
             self.figures.samples.append(sample)
+            if self.trace_memory and self._memory_at_fit is None and sample.show_h >= self.fit_from():
+                self._memory_at_fit = tracemalloc.take_snapshot()
             self.figures.load_1min.append(os.getloadavg()[0])
             if self.samples_out is not None:  # as it goes: a run that dies still leaves its figures
                 self.samples_out.write(json.dumps(sample.__dict__) + "\n")
@@ -733,6 +805,8 @@ class Marathon:
         watcher = StallWatcher(self) if self.trace_stalls else None
         if watcher is not None:
             watcher.start()
+        if self.trace_memory:
+            tracemalloc.start(4)
         self.show_started = time.monotonic()
         self._idle = False
         await self.go_live("stream_starts")
@@ -748,6 +822,9 @@ class Marathon:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
             lag_timer.stop()
+            if self.trace_memory:
+                self.note_memory_growth()
+                tracemalloc.stop()
             if watcher is not None:
                 watcher.stopping.set()
             self.figures.count("chat_rows_at_end", self.shell.chat_model.rowCount() if self.shell else 0)
@@ -760,7 +837,7 @@ class Marathon:
 def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
     f = marathon.figures
     hours = marathon.hours
-    fit_from = 1.0 if hours > 1.5 else hours / 2
+    fit_from = marathon.fit_from()
     fitted = [s for s in f.samples if s.show_h >= fit_from]
     steady = [s for s in fitted if s.obs_connected]
 
@@ -773,17 +850,15 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
             return {}
         return {"at_fit_start": getattr(fitted[0], metric), "at_end": getattr(f.samples[-1], metric)}
 
-    lag_ms = [late * 1000 for _, late in f.lag_ticks]
-    hourly: dict[int, list[float]] = {}
-    for show_h, late in f.lag_ticks:
-        hourly.setdefault(int(show_h), []).append(late * 1000)
-    hourly_p99 = {str(h): round(percentile(v, 99), 2) for h, v in sorted(hourly.items())}
-    idle_ms = [late * 1000 for late in f.idle_lag_s]
+    lag = LagHistogram()
+    for histogram in f.lag_by_show_hour.values():
+        lag = lag.merged(histogram)
+    hourly_p99 = {str(h): round(v.percentile(99), 2) for h, v in sorted(f.lag_by_show_hour.items())}
     drift = [abs(d) for d in f.drift_s]
     connected_sessions = [s.obs_sessions for s in f.samples if s.obs_connected]
     rss_slope = slope("rss_mb", fitted)
-    show_p99 = percentile(lag_ms, 99)
-    idle_p99 = percentile(idle_ms, 99)
+    show_p99 = lag.percentile(99)
+    idle_p99 = f.idle_lag.percentile(99)
     result: dict[str, Any] = {
         "benchmark": "marathon",
         "show_hours": hours,
@@ -809,7 +884,7 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
             "asyncio_tasks": max((s.tasks for s in f.samples), default=0),
             "obs_sessions_while_connected": max(connected_sessions, default=0),
             "countdown_drift_s": round(max(drift, default=0), 4),
-            "ui_lag_ms": round(max(lag_ms, default=0), 1),
+            "ui_lag_ms": round(lag.max_ms, 1),
         },
         "obs_sessions_after_each_reconnect": f.sessions_after_reconnect,
         "obs_sessions_sampled_while_connected": {str(n): connected_sessions.count(n) for n in set(connected_sessions)},
@@ -824,13 +899,14 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
             "worst": sorted(f.drift_detail, key=lambda d: -abs(d[2]))[:5],
         },
         "ui_lag_ms": {
-            "p50": round(percentile(lag_ms, 50), 2),
+            "p50": round(lag.percentile(50), 2),
             "p99": round(show_p99, 2),
-            "max": round(max(lag_ms, default=0), 1),
-            "n": len(lag_ms),
+            "max": round(lag.max_ms, 1),
+            "n": lag.n,
+            "bin_ms": LagHistogram.BIN_MS,
             "p99_per_show_hour": hourly_p99,
         },
-        "peer_idle_app_ui_lag_ms": {"p50": round(percentile(idle_ms, 50), 2), "p99": round(idle_p99, 2)},
+        "peer_idle_app_ui_lag_ms": {"p50": round(f.idle_lag.percentile(50), 2), "p99": round(idle_p99, 2)},
         "ui_lag_p99_ratio_show_to_idle": round(show_p99 / idle_p99, 2) if idle_p99 > 0 else None,
         "machine_load_1min": {
             "min": round(min(f.load_1min, default=0), 2),
@@ -839,6 +915,7 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
         },
         "counts": dict(sorted(f.counts.items())),
         "stalls_over_15_ms_by_site": stall_table(f.stalls),
+        "python_memory_growth_since_fit_start": marathon.memory_growth,
         "failures": f.failures,
         "chat_source_sessions": marathon.source.sessions,
     }
@@ -866,6 +943,9 @@ def main() -> None:
     parser.add_argument("--hours", type=float, default=12.0, help="show hours to play (default 12)")
     parser.add_argument("--speed", type=float, default=26.0, help="show-seconds per wall-second (default 26)")
     parser.add_argument("--trace-stalls", action="store_true", help="count UI stalls over 15 ms by stack site")
+    parser.add_argument(
+        "--trace-memory", action="store_true", help="tracemalloc: where Python memory grew (slows the app)"
+    )
     parser.add_argument("--seed", type=int, default=16)
     parser.add_argument("--samples-out", type=Path, help="also write every sample as JSON lines here")
     args = parser.parse_args()
@@ -889,6 +969,7 @@ def main() -> None:
             client.disconnect()
         marathon = Marathon(obs, workdir, args.hours, args.speed, args.seed)
         marathon.trace_stalls = args.trace_stalls
+        marathon.trace_memory = args.trace_memory
         if args.samples_out:
             marathon.samples_out = args.samples_out.open("w")
         loop.run_until_complete(marathon.run())
