@@ -336,7 +336,13 @@ class StudioCore:
         def persist(measurement: UploadMeasurement) -> None:
             self.tasks.spawn(asyncio.to_thread(store.save, measurement), "save-upload-figure")
 
-        self.simulcast = Simulcast(self.relay, measured=loaded.measurement, persist=persist)
+        self.simulcast = Simulcast(
+            self.relay,
+            measured=loaded.measurement,
+            persist=persist,
+            turned_on=self.settings.effective.output.relay_turned_on,
+            on_turned_on=lambda ids: self.settings.update("output", relay_turned_on=ids),
+        )
         self._upload_store = store
 
     def _save_output(self, output: OutputSettings) -> None:

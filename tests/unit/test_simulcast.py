@@ -251,6 +251,21 @@ def test_turned_on_destinations_are_what_go_live_to_all_uses() -> None:
     run(test)
 
 
+def test_ticks_are_handed_on_to_be_kept_and_come_back_at_the_next_start() -> None:
+    kept: list[list[str]] = []
+
+    async def test(rig: Rig) -> None:
+        rig.simulcast = Simulcast(rig.relay, on_turned_on=kept.append, clock=rig.clock)
+        rig.simulcast.set_turned_on("twitch", True)
+        rig.simulcast.set_turned_on("custom_rtmp", True)
+        assert kept[-1] == ["twitch", "custom_rtmp"]
+        # The next start: what was kept (a destination since removed is dropped quietly).
+        again = Simulcast(rig.relay, turned_on=[*kept[-1], "gone_destination"], clock=rig.clock)
+        assert again.status.turned_on == ("twitch", "custom_rtmp")
+
+    run(test)
+
+
 def test_upload_needed_is_obs_bitrate_times_destinations_against_the_last_rehearsal() -> None:
     async def never(rig: Rig) -> None:
         plan = await rig.simulcast.prepare(["youtube_live", "twitch", "custom_rtmp"])

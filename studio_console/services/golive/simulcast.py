@@ -60,6 +60,8 @@ class Simulcast:
         *,
         measured: UploadMeasurement | None = None,
         persist: Callable[[UploadMeasurement], None] | None = None,
+        turned_on: Sequence[str] = (),
+        on_turned_on: Callable[[list[str]], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -68,7 +70,9 @@ class Simulcast:
         self._clock = clock
         self._persist = persist
         self._measured = measured
-        self._turned_on: list[str] = []
+        self._on_turned_on = on_turned_on
+        relayable = [d.sink_id for d in self.relayable()]
+        self._turned_on: list[str] = [i for i in relayable if i in set(turned_on)]
         self._plan: tuple[SimulcastPlan, float] | None = None
         # OBS's video + audio bitrate as last read over the websocket (None: not read or not readable).
         self._obs_kbps: float | None = None
@@ -113,7 +117,7 @@ class Simulcast:
     # -- turning destinations on -------------------------------------------------------------------
 
     def set_turned_on(self, destination_id: str, on: bool) -> None:
-        """Tick or untick a destination for "Go live to all turned on" (kept while the app runs)."""
+        """Tick or untick a destination for "Go live to all turned on" (``on_turned_on`` keeps it for the next start)."""
         ids = [d.sink_id for d in self.relayable()]
         if destination_id not in ids:
             raise UnknownDestination(f"{self.golive.destinations.name(destination_id)} cannot be relayed to.")
@@ -121,6 +125,8 @@ class Simulcast:
         if on:
             chosen.add(destination_id)
         self._turned_on = [i for i in ids if i in chosen]
+        if self._on_turned_on is not None:
+            self._on_turned_on(list(self._turned_on))
         self._publish()
 
     # -- the upload figure ---------------------------------------------------------------------------
