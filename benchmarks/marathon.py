@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import random
@@ -281,6 +282,32 @@ def slope_per_hour(points: list[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in points) / sxx
 
 
+class GcPauses:
+    """How long the garbage collector held the interpreter, per generation (gc.callbacks: cheap, always on)."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.total_ms = [0.0, 0.0, 0.0]
+        self.max_ms = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+            return
+        generation = info["generation"]
+        ms = (time.perf_counter() - self._started) * 1000
+        self.count[generation] += 1
+        self.total_ms[generation] += ms
+        self.max_ms[generation] = max(self.max_ms[generation], ms)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            f"gen{g}": {"n": self.count[g], "total_ms": round(self.total_ms[g], 1), "max_ms": round(self.max_ms[g], 2)}
+            for g in range(3)
+        }
+
+
 class StallWatcher(threading.Thread):
     """Takes the UI thread's stack when the lag probe is late, and counts stalls by where it was."""
 
@@ -354,6 +381,7 @@ class Marathon:
         self.samples_out: Any = None
         self.trace_stalls = False
         self.trace_memory = False
+        self.gc_pauses = GcPauses()
         self._memory_at_fit: tracemalloc.Snapshot | None = None
         self.memory_growth: list[dict[str, Any]] = []
 
@@ -807,6 +835,7 @@ class Marathon:
             watcher.start()
         if self.trace_memory:
             tracemalloc.start(4)
+        gc.callbacks.append(self.gc_pauses)  # the show's collections only (not start-up's)
         self.show_started = time.monotonic()
         self._idle = False
         await self.go_live("stream_starts")
@@ -822,6 +851,8 @@ class Marathon:
                 task.cancel()
             await asyncio.gather(*helpers, return_exceptions=True)
             lag_timer.stop()
+            with contextlib.suppress(ValueError):
+                gc.callbacks.remove(self.gc_pauses)
             if self.trace_memory:
                 self.note_memory_growth()
                 tracemalloc.stop()
@@ -915,6 +946,7 @@ def result_of(marathon: Marathon, wall_s: float) -> dict[str, Any]:
         },
         "counts": dict(sorted(f.counts.items())),
         "stalls_over_15_ms_by_site": stall_table(f.stalls),
+        "gc_pauses": marathon.gc_pauses.summary(),
         "python_memory_growth_since_fit_start": marathon.memory_growth,
         "failures": f.failures,
         "chat_source_sessions": marathon.source.sessions,

@@ -33,6 +33,7 @@ from studio_console.domain.money import set_display_locale
 from studio_console.domain.obs_state import ConnectionStatus, ObsSnapshot
 from studio_console.domain.show import ShowState
 from studio_console.domain.show_record import ShowLogStatus
+from studio_console.domain.stream import UploadMeasurement
 from studio_console.kernel.listeners import Listeners
 from studio_console.kernel.tasks import TaskRunner
 from studio_console.logs import log_file_handler
@@ -46,6 +47,8 @@ from studio_console.services.chat.viewer_book import ViewerBook
 from studio_console.services.golive.destinations import Destinations
 from studio_console.services.golive.relay_control import RelayControl
 from studio_console.services.golive.service import GoLiveService
+from studio_console.services.golive.simulcast import Simulcast
+from studio_console.services.golive.upload import UploadStore
 from studio_console.services.obs_control.outputs import OutputControl
 from studio_console.services.obs_control.starter_scenes import install_starter_scenes
 from studio_console.services.obs_control.switcher import SceneSwitcher
@@ -220,6 +223,9 @@ class StudioCore:
         self.golive: GoLiveService | None = None
         # Going live to several destinations through the local test server's relay.
         self.relay: RelayControl | None = None
+        # Going live to several at once: turned-on destinations, one confirmation, the upload figure.
+        self.simulcast: Simulcast | None = None
+        self._upload_store: UploadStore | None = None
         self.products: ProductDesk | None = None
         self.placement: CardPlacement | None = None
         self.chat: ChatHub | None = None
@@ -318,6 +324,26 @@ class StudioCore:
         except ValueError as exc:  # no usable destination at all (no sink plugin installed)
             self._notice(Problem("No stream destinations", str(exc), Severity.ERROR))
             return None
+
+    async def build_relay(self, golive: GoLiveService) -> None:
+        """The relay's control and going live to several, with the last rehearsal's upload figure."""
+        self.relay = RelayControl(golive)
+        store = UploadStore(self.paths.data_dir)
+        loaded = await asyncio.to_thread(store.load)
+        if loaded.notice:
+            self._notice(Problem("Upload figure", loaded.notice, transient=True))
+
+        def persist(measurement: UploadMeasurement) -> None:
+            self.tasks.spawn(asyncio.to_thread(store.save, measurement), "save-upload-figure")
+
+        self.simulcast = Simulcast(
+            self.relay,
+            measured=loaded.measurement,
+            persist=persist,
+            turned_on=self.settings.effective.output.relay_turned_on,
+            on_turned_on=lambda ids: self.settings.update("output", relay_turned_on=ids),
+        )
+        self._upload_store = store
 
     def _save_output(self, output: OutputSettings) -> None:
         """Go-live's destinations changed: the keeper writes them (the one settings writer)."""
@@ -488,8 +514,8 @@ class StudioCore:
         self.remote = RemoteControl(self.remote_server, self.session, self.switcher)
         if self.golive is not None:
             self.remote.attach_golive(self.golive)
-            self.relay = RelayControl(self.golive)
-            attach_relay(self.remote, self.relay)
+            if self.relay is not None:
+                attach_relay(self.remote, self.relay, self.simulcast)
         if self.products is not None:
             desk = self.products
             self.remote.attach_products(desk.show, desk.keeper, desk.overlay.scene_name)
@@ -647,6 +673,8 @@ class StudioCore:
         self._started = True
         settings = self.settings.effective
         self.golive = self.build_golive()
+        if self.golive is not None:
+            await self.build_relay(self.golive)
         self.products = await self.build_products()
         desk = self.products
         self.placement = CardPlacement(
@@ -765,6 +793,14 @@ class StudioCore:
             unsubscribe()
         if self.remote_server is not None:
             await self.remote_server.stop()
+        if self.simulcast is not None and self._upload_store is not None:
+            # Quitting mid-session: what the relay sustained so far is still the last rehearsal's figure.
+            unsaved = self.simulcast.finish()
+            if unsaved is not None:
+                try:
+                    await asyncio.to_thread(self._upload_store.save, unsaved)
+                except OSError as exc:
+                    log.error("the upload figure was not saved: %s", exc)
         await self.switcher.shutdown()
         await self.tasks.shutdown()
         if self.show_log is not None:
@@ -785,6 +821,10 @@ class StudioCore:
             await self.products.keeper.close()
             await self.products.show.close()
             self.products.overlay.close()
+        if self.simulcast is not None:
+            self.simulcast.close()
+        if self.relay is not None:
+            self.relay.close()
         if self.golive is not None:
             await self.golive.shutdown()
         await self.session.stop()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from pydantic import Field
@@ -264,3 +265,134 @@ class RelayTarget:
     url: str
     # rtmps only: trust this CA file (PEM) instead of the system's store. Tests and self-hosted ingests set it.
     ca_file: str | None = None
+
+
+class UploadMeasurement(_Frozen):
+    """The highest total the relay sustained in one session: the mean of all destinations' sent bitrates
+    over the best window of ``window_s`` seconds (what the upload link really carried), and when."""
+
+    kbps: float
+    # UTC, when the session that measured it ended (or the figure was last raised).
+    measured_at: datetime
+    window_s: float = 10.0
+    # The most destinations live at once during that window.
+    destinations: int = 0
+    # Only destinations without a real audience took part (a rehearsal, not a show).
+    rehearsal: bool = True
+
+
+# How far under its bitrate setting an encoder may run and a same-size rehearsal still count as proof.
+RATE_CONTROL_MARGIN = 0.15
+
+
+class UploadFigure(_Frozen):
+    """Upload needed (OBS's video+audio bitrate x destinations) against what the last rehearsal measured."""
+
+    destinations: int = 0
+    # OBS's video + audio bitrate: what each destination is sent (the relay does not re-encode).
+    per_destination_kbps: float | None = None
+    # Where ``per_destination_kbps`` comes from, for the sentence ("OBS's settings", "measured ...").
+    source: str = ""
+    measured: UploadMeasurement | None = None
+
+    @property
+    def needed_kbps(self) -> float | None:
+        if self.per_destination_kbps is None:
+            return None
+        return self.per_destination_kbps * self.destinations
+
+    @property
+    def warning(self) -> str | None:
+        """Why the upload may not be enough, or None when the last rehearsal sustained what is needed."""
+        needed = self.needed_kbps
+        if self.destinations == 0:
+            return None
+        if self.measured is None:
+            return "Upload never measured: rehearse to several destinations for at least 10 s first."
+        if needed is None:
+            return "OBS's bitrate is unknown, so the upload needed cannot be compared with the rehearsal."
+        proven = self.measured.destinations >= self.destinations
+        # Encoders send a little under their setting (x264 ~7 % here): a rehearsal to as many destinations
+        # that sustained nearly the nominal total proved the link; fewer destinations never tried that total.
+        if needed > self.measured.kbps * (1 + RATE_CONTROL_MARGIN if proven else 1):
+            over = (needed / self.measured.kbps - 1) * 100 if self.measured.kbps > 0 else None
+            by = f", {over:.0f} % more" if over is not None else ""
+            return (
+                f"Upload needed ({needed:.0f} kbps) is more than the last rehearsal sustained "
+                f"({self.measured.kbps:.0f} kbps{by}): streams may drop frames or stall."
+            )
+        return None
+
+    def sentences(self) -> tuple[str, str]:
+        """Two lines for the operator: what is needed, and what was measured (with its date)."""
+        needed = self.needed_kbps
+        if needed is None:
+            need = f"Upload needed: unknown for {self.destinations} destination(s) ({self.source or 'no bitrate'})."
+        else:
+            per = self.per_destination_kbps or 0.0
+            need = (
+                f"Upload needed: {needed:.0f} kbps = {per:.0f} kbps ({self.source}) x {self.destinations} "
+                "destination(s)."
+            )
+        m = self.measured
+        if m is None:
+            have = "Last rehearsal measured: never measured."
+        else:
+            kind = "rehearsal" if m.rehearsal else "show"
+            when = m.measured_at.astimezone().strftime("%Y-%m-%d %H:%M")
+            have = (
+                f"Last rehearsal measured: {m.kbps:.0f} kbps sustained over {m.window_s:g} s to "
+                f"{m.destinations} destination(s) ({kind}, {when})."
+            )
+        return need, have
+
+
+class PlannedDestination(_Frozen):
+    """One destination of a go-live-to-several plan with its own preflight findings."""
+
+    destination_id: str
+    display_name: str
+    kind: DestinationKind
+    is_real_audience: bool
+    # The server only (never the key); empty for a destination without a fixed URL.
+    server_url: str = ""
+    preflight: PreflightResult
+    # Already relayed (live, preparing or retrying): left as it is.
+    already_running: bool = False
+
+    @property
+    def will_start(self) -> bool:
+        return self.preflight.ok and not self.already_running
+
+
+class SimulcastPlan(_Frozen):
+    """What "go live to several" will do, shown in one confirmation before anything starts."""
+
+    # One-time token naming exactly these destinations; empty when nothing can start.
+    token: str = Field(default="", repr=False)
+    destinations: tuple[PlannedDestination, ...] = ()
+    upload: UploadFigure = UploadFigure()
+    prompt: str = ""
+
+    @property
+    def to_start(self) -> tuple[PlannedDestination, ...]:
+        return tuple(d for d in self.destinations if d.will_start)
+
+    @property
+    def reaches_real_audience(self) -> bool:
+        return any(d.is_real_audience for d in self.to_start)
+
+
+class SimulcastResult(_Frozen):
+    """What a go-live-to-several start did: each destination started, or why not."""
+
+    started: tuple[RelayDestinationStatus, ...] = ()
+    # (destination id, the sentence why it did not start)
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+class SimulcastStatus(_Frozen):
+    """The go-live-to-several side of the Output panel: which destinations are turned on, and the upload."""
+
+    turned_on: tuple[str, ...] = ()
+    upload: UploadFigure = UploadFigure()

@@ -87,6 +87,8 @@ class OutputSettings(_Section):
     # Id of the selected destination instance.
     destination: str = "local_test_server"
     destinations: list[DestinationConfig] = Field(default_factory=default_destinations)
+    # Destinations ticked for "Go live to all turned on" (relayed together); kept across restarts.
+    relay_turned_on: list[str] = Field(default_factory=list)
 
     @field_validator("destinations", mode="before")
     @classmethod

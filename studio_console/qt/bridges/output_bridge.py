@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from studio_console.core import StudioCore
-from studio_console.domain.stream import OutputStatus
+from studio_console.core import Problem, Severity, StudioCore
+from studio_console.domain.stream import OutputStatus, SimulcastPlan
 from studio_console.qt.views.output_panel import OutputPanel
 
 
@@ -18,10 +18,14 @@ class OutputBridge(QObject):
     Signals:
         output_changed(object): a new OutputStatus of the go-live service.
         local_thumbnail_ready(object): a Thumbnail of what the local test server received.
+        relay_changed(object): a RelayDestinationStatus from the relay's listener (RelayControl.subscribe).
+        simulcast_changed(object): a SimulcastStatus (turned-on destinations, upload figure).
     """
 
     output_changed = Signal(object)
     local_thumbnail_ready = Signal(object)
+    relay_changed = Signal(object)
+    simulcast_changed = Signal(object)
 
     def __init__(self, core: StudioCore, panel: OutputPanel) -> None:
         super().__init__()
@@ -51,6 +55,55 @@ class OutputBridge(QObject):
         )
         panel.recording_requested.connect(self._local_recording)
         self._on_output_status(golive.status)
+        self._wire_relay(panel)
+
+    def _wire_relay(self, panel: OutputPanel) -> None:
+        relay, simulcast, tasks = self.core.relay, self.core.simulcast, self.core.tasks
+        if relay is None or simulcast is None:
+            panel.relay_group.setVisible(False)
+            return
+        self._unsubscribe += [
+            relay.subscribe(self.relay_changed.emit),
+            simulcast.subscribe(self.simulcast_changed.emit),
+        ]
+        self.relay_changed.connect(panel.show_relay)
+        self.simulcast_changed.connect(panel.show_simulcast)
+        panel.relay_turned_on_requested.connect(self._turn_on)
+        panel.relay_start_requested.connect(lambda sid: tasks.latest("simulcast-plan", lambda: self._plan([sid])))
+        panel.relay_stop_requested.connect(lambda sid: tasks.spawn(relay.stop(sid), "relay-stop"))
+        panel.relay_retry_requested.connect(lambda sid: tasks.spawn(relay.retry(sid), "relay-retry"))
+        panel.simulcast_requested.connect(lambda: tasks.latest("simulcast-plan", lambda: self._plan(None)))
+        panel.simulcast_confirmed.connect(lambda token: tasks.spawn(self._start_several(token), "simulcast-start"))
+        for status in relay.statuses.values():
+            panel.show_relay(status)
+        panel.show_simulcast(simulcast.status)
+        tasks.spawn(simulcast.refresh_upload(), "upload-figure")
+
+    def _turn_on(self, destination_id: str, on: bool) -> None:
+        simulcast = self.core.simulcast
+        assert simulcast is not None
+        self._call(lambda: simulcast.set_turned_on(destination_id, on))
+        self.core.tasks.latest("upload-figure", simulcast.refresh_upload)
+
+    async def _plan(self, destination_ids: list[str] | None) -> None:
+        """Preflight in the core; one confirmation, except for a single destination with no real audience."""
+        simulcast = self.core.simulcast
+        assert simulcast is not None
+        plan: SimulcastPlan = await simulcast.prepare(destination_ids)
+        single_rehearsal = destination_ids is not None and plan.token and not plan.reaches_real_audience
+        if single_rehearsal:
+            await self._start_several(plan.token)
+        else:
+            self.panel.confirm_simulcast(plan)
+
+    async def _start_several(self, token: str) -> None:
+        simulcast = self.core.simulcast
+        assert simulcast is not None
+        result = await simulcast.start(token)
+        if result.refused:
+            names = self.core.golive.destinations.name if self.core.golive is not None else str
+            text = "\n".join(f"{names(i)}: {why}" for i, why in result.refused)
+            self.core.report(Problem("Not relayed", text, Severity.WARNING, transient=True))
 
     def _call(self, action: Callable[[], object]) -> None:
         try:

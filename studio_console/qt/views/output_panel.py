@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap, QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -26,15 +30,21 @@ from studio_console.domain.obs_state import OutputPhase
 from studio_console.domain.stream import (
     CheckStatus,
     DestinationInfo,
+    DestinationKind,
     GoLiveConfirmation,
     LocalServerState,
     LocalServerStatus,
     OutputStatus,
     PreflightResult,
     ReceivedStreamInfo,
+    RelayDestinationStatus,
+    RelayState,
+    SimulcastPlan,
+    SimulcastStatus,
     SinkTypeInfo,
     Thumbnail,
 )
+from studio_console.qt.dialogs.simulcast_dialog import SimulcastDialog
 from studio_console.qt.plain_text import format_duration, plain_label
 from studio_console.qt.views.stream_words import REHEARSAL_COLOUR, is_rehearsal
 
@@ -84,6 +94,129 @@ def describe_received(info: ReceivedStreamInfo | None) -> str:
     return f"Video: {video}\nKeyframes: {keyframes}\nAudio: {audio}"
 
 
+_RELAY_STATE_TEXT = {
+    RelayState.PREPARING: "Preparing…",
+    RelayState.LIVE: "Live",
+    RelayState.RETRYING: "Retrying",
+    RelayState.FAILED: "Failed",
+    RelayState.STOPPED: "Stopped",
+}
+_RELAY_STATE_COLOURS = {RelayState.LIVE: "#2e7d32", RelayState.RETRYING: "#ef6c00", RelayState.FAILED: "#c62828"}
+
+
+def relay_state_text(status: RelayDestinationStatus | None) -> str:
+    """One line: the state, with the attempt and next try while retrying and the last error when failed."""
+    if status is None:
+        return "Stopped"
+    text = _RELAY_STATE_TEXT.get(status.state, status.state.value)
+    if status.state is RelayState.RETRYING:
+        text += f" — attempt {status.attempt}"
+        if status.next_retry_at is not None:
+            text += f", next try at {datetime.fromtimestamp(status.next_retry_at).strftime('%H:%M:%S')}"
+        if status.last_error:
+            text += f" ({status.last_error})"
+    elif status.state is RelayState.FAILED:
+        text += f": {status.last_error or 'no reason given'}"
+    return text
+
+
+def relay_figures_text(status: RelayDestinationStatus | None) -> str:
+    if status is None:
+        return f"{NO_FIGURE} kbps · 0 dropped · 0 reconnects · live 0:00:00"
+    sending = status.state is RelayState.LIVE
+    rate = f"{status.bitrate_kbps:.0f} kbps" if sending else f"{NO_FIGURE} kbps"
+    reconnects = f"{status.reconnects} reconnect{'s' if status.reconnects != 1 else ''}"
+    return f"{rate} · {status.packets_dropped} dropped · {reconnects} · live {format_duration(status.live_s)}"
+
+
+class RelayRow(QWidget):
+    """One relayed destination: turned on or not, its kind, state and figures, and its action buttons.
+
+    Signals:
+        turned_on_requested(str, bool): tick or untick (destination id, on).
+        start_requested(str), stop_requested(str), retry_requested(str): the row's buttons (destination id).
+    """
+
+    turned_on_requested = Signal(str, bool)
+    start_requested = Signal(str)
+    stop_requested = Signal(str)
+    retry_requested = Signal(str)
+
+    def __init__(self, info: DestinationInfo, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.destination_id = info.sink_id
+        self.setObjectName(f"relayRow-{info.sink_id}")
+        self.status: RelayDestinationStatus | None = None
+        self.on_box = QCheckBox()
+        self.on_box.setObjectName("relayOn")
+        self.on_box.setToolTip("Turned on: included in \u201cGo live to all turned on\u201d")
+        self.on_box.clicked.connect(lambda on: self.turned_on_requested.emit(self.destination_id, bool(on)))
+        self.name_label = plain_label(info.display_name)
+        self.name_label.setObjectName("relayName")
+        font = self.name_label.font()
+        font.setBold(True)
+        self.name_label.setFont(font)
+        # A long name is cut rather than widening the Output panel (it fits beside Chat at 1366x768).
+        self.name_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.name_label.setMinimumWidth(60)
+        self.kind_label = plain_label("real audience" if info.is_real_audience else "no real audience")
+        self.kind_label.setObjectName("relayKind")
+        if info.is_real_audience:
+            self.kind_label.setStyleSheet(f"color: {REAL_AUDIENCE_COLOUR};")
+        # Tool buttons: as wide as their word, so four rows fit the narrow Output panel.
+        self.action_button = QToolButton()
+        self.action_button.setText("Start")
+        self.action_button.setObjectName("relayAction")
+        self.action_button.clicked.connect(self._action_clicked)
+        self.retry_button = QToolButton()
+        self.retry_button.setText("Retry")
+        self.retry_button.setObjectName("relayRetry")
+        self.retry_button.clicked.connect(lambda: self.retry_requested.emit(self.destination_id))
+        self.state_label = plain_label()
+        self.state_label.setObjectName("relayState")
+        self.state_label.setWordWrap(True)
+        self.figures_label = plain_label()
+        self.figures_label.setObjectName("relayFigures")
+        self.figures_label.setWordWrap(True)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.on_box)
+        top.addWidget(self.name_label, 1)
+        top.addWidget(self.kind_label)
+        top.addWidget(self.retry_button)
+        top.addWidget(self.action_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 4)
+        layout.setSpacing(1)
+        layout.addLayout(top)
+        layout.addWidget(self.state_label)
+        layout.addWidget(self.figures_label)
+        self.show_relay(None)
+
+    @property
+    def running(self) -> bool:
+        return self.status is not None and self.status.state is not RelayState.STOPPED
+
+    def _action_clicked(self) -> None:
+        if self.running:
+            self.stop_requested.emit(self.destination_id)
+        else:
+            self.start_requested.emit(self.destination_id)
+
+    def set_turned_on(self, on: bool) -> None:
+        self.on_box.setChecked(on)
+
+    def show_relay(self, status: RelayDestinationStatus | None) -> None:
+        self.status = status
+        state = status.state if status is not None else RelayState.STOPPED
+        self.state_label.setText(relay_state_text(status))
+        colour = _RELAY_STATE_COLOURS.get(state)
+        self.state_label.setStyleSheet(f"color: {colour};" if colour else "")
+        self.figures_label.setText(relay_figures_text(status))
+        self.action_button.setText("Stop" if self.running else "Start")
+        self.retry_button.setVisible(state in (RelayState.RETRYING, RelayState.FAILED))
+
+
 class OutputPanel(QWidget):
     """Where the stream goes and how it is doing. Renders OutputStatus; every action is a signal.
 
@@ -106,6 +239,12 @@ class OutputPanel(QWidget):
         stop_requested(): stop the stream.
         thumbnails_requested(bool): the local test server's thumbnails on or off.
         recording_requested(bool): record what the local test server receives, or stop.
+        relay_turned_on_requested(str, bool): turn a relayed destination on or off (id, on).
+        relay_start_requested(str): relay to one destination (id); the app confirms real audiences.
+        relay_stop_requested(str): stop relaying to one destination (id); the others carry on.
+        relay_retry_requested(str): connect a retrying or failed destination again now (id).
+        simulcast_requested(): go live to all turned on (the app shows one confirmation first).
+        simulcast_confirmed(str): the operator confirmed going live to several; carries the plan's token.
     """
 
     destination_requested = Signal(str)
@@ -120,6 +259,12 @@ class OutputPanel(QWidget):
     stop_requested = Signal()
     thumbnails_requested = Signal(bool)
     recording_requested = Signal(bool)
+    relay_turned_on_requested = Signal(str, bool)
+    relay_start_requested = Signal(str)
+    relay_stop_requested = Signal(str)
+    relay_retry_requested = Signal(str)
+    simulcast_requested = Signal()
+    simulcast_confirmed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -129,6 +274,11 @@ class OutputPanel(QWidget):
         self._destinations: tuple[DestinationInfo, ...] = ()
         self._sink_types: tuple[SinkTypeInfo, ...] | None = None
         self._remove_box: QMessageBox | None = None
+        self._simulcast_dialog: SimulcastDialog | None = None
+        self._relay_rows: dict[str, RelayRow] = {}
+        self._relay_statuses: dict[str, RelayDestinationStatus] = {}
+        self._relayable: tuple[DestinationInfo, ...] | None = None
+        self._simulcast = SimulcastStatus()
 
         self.destination_combo = QComboBox()
         self.destination_combo.setObjectName("destinationCombo")
@@ -249,6 +399,35 @@ class OutputPanel(QWidget):
         local_layout.addWidget(self.local_figures)
         local_layout.addLayout(local_options)
 
+        self.relay_group = QGroupBox("Go live to several")
+        self.relay_group.setObjectName("relayGroup")
+        self.relay_hint = plain_label(
+            "OBS streams once to the local test server; the app sends the same stream to each destination."
+        )
+        self.relay_hint.setWordWrap(True)
+        self.relay_rows_layout = QVBoxLayout()
+        self.relay_rows_layout.setSpacing(0)
+        self.upload_needed_label = plain_label()
+        self.upload_needed_label.setObjectName("uploadNeeded")
+        self.upload_needed_label.setWordWrap(True)
+        self.upload_measured_label = plain_label()
+        self.upload_measured_label.setObjectName("uploadMeasured")
+        self.upload_measured_label.setWordWrap(True)
+        self.upload_warning_label = plain_label()
+        self.upload_warning_label.setObjectName("uploadWarning")
+        self.upload_warning_label.setWordWrap(True)
+        self.upload_warning_label.setStyleSheet("color: #ef6c00; font-weight: bold;")
+        self.simulcast_button = QPushButton("Go live to all turned on")
+        self.simulcast_button.setObjectName("simulcastButton")
+        self.simulcast_button.clicked.connect(self.simulcast_requested)
+        relay_layout = QVBoxLayout(self.relay_group)
+        relay_layout.addWidget(self.relay_hint)
+        relay_layout.addLayout(self.relay_rows_layout)
+        relay_layout.addWidget(self.upload_needed_label)
+        relay_layout.addWidget(self.upload_measured_label)
+        relay_layout.addWidget(self.upload_warning_label)
+        relay_layout.addWidget(self.simulcast_button)
+
         form = QFormLayout()
         form.addRow("Destination", self.destination_combo)
         form.addRow("", self.audience_label)
@@ -268,8 +447,10 @@ class OutputPanel(QWidget):
         layout.addWidget(self.phase_label)
         layout.addWidget(self.message_label)
         layout.addLayout(figures)
+        layout.addWidget(self.relay_group)
         layout.addWidget(self.local_group)
         self.show_status(self._status)
+        self.show_simulcast(self._simulcast)
 
     # -- intents ---------------------------------------------------------------------------------
 
@@ -395,6 +576,74 @@ class OutputPanel(QWidget):
         self.reconnects_value.setText(str(status.reconnects))
         self.show_preflight(status.preflight)
         self._show_local(status.local_server)
+        relayable = tuple(d for d in status.destinations if d.available and d.kind is not DestinationKind.LOCAL_TEST)
+        if relayable != self._relayable:
+            self._fill_relay_rows(relayable)
+
+    # -- going live to several -------------------------------------------------------------------
+
+    def relay_row(self, destination_id: str) -> RelayRow | None:
+        return self._relay_rows.get(destination_id)
+
+    def _fill_relay_rows(self, relayable: tuple[DestinationInfo, ...]) -> None:
+        self._relayable = relayable
+        for row in self._relay_rows.values():
+            self.relay_rows_layout.removeWidget(row)
+            row.deleteLater()
+        self._relay_rows = {}
+        for info in relayable:
+            row = RelayRow(info)
+            row.turned_on_requested.connect(self.relay_turned_on_requested)
+            row.start_requested.connect(self.relay_start_requested)
+            row.stop_requested.connect(self.relay_stop_requested)
+            row.retry_requested.connect(self.relay_retry_requested)
+            row.show_relay(self._relay_statuses.get(info.sink_id))
+            row.set_turned_on(info.sink_id in self._simulcast.turned_on)
+            self.relay_rows_layout.addWidget(row)
+            self._relay_rows[info.sink_id] = row
+        self.relay_group.setVisible(bool(relayable))
+
+    def show_relay(self, status: RelayDestinationStatus) -> None:
+        """One destination's relay status (from the relay's listener, through the bridge)."""
+        self._relay_statuses[status.destination_id] = status
+        row = self._relay_rows.get(status.destination_id)
+        if row is not None:
+            row.show_relay(status)
+
+    def show_simulcast(self, status: SimulcastStatus) -> None:
+        """Which destinations are turned on, and the upload needed against the last rehearsal."""
+        self._simulcast = status
+        for destination_id, row in self._relay_rows.items():
+            row.set_turned_on(destination_id in status.turned_on)
+        upload = status.upload
+        needed, measured = upload.sentences()
+        self.upload_needed_label.setText(needed)
+        self.upload_measured_label.setText(measured)
+        self.upload_warning_label.setText(upload.warning or "")
+        self.upload_warning_label.setVisible(bool(upload.warning))
+        count = len(status.turned_on)
+        self.simulcast_button.setEnabled(count > 0)
+        self.simulcast_button.setText(f"Go live to all turned on ({count})" if count else "Go live to all turned on")
+
+    def simulcast_dialog(self, plan: SimulcastPlan) -> SimulcastDialog:
+        return SimulcastDialog(plan, self)
+
+    def confirm_simulcast(self, plan: SimulcastPlan) -> None:
+        """Show the one confirmation without blocking the loop; ``simulcast_confirmed(token)`` follows a yes."""
+        if self._simulcast_dialog is not None:
+            self._simulcast_dialog.close()
+        dialog = self.simulcast_dialog(plan)
+        self._simulcast_dialog = dialog
+
+        def answered(result: int) -> None:
+            if self._simulcast_dialog is dialog:
+                self._simulcast_dialog = None
+            dialog.deleteLater()
+            if result == int(QDialog.DialogCode.Accepted) and plan.token:
+                self.simulcast_confirmed.emit(plan.token)
+
+        dialog.finished.connect(answered)
+        dialog.open()
 
     def _fill_destinations(self, destinations: tuple[DestinationInfo, ...]) -> None:
         self._destinations = destinations

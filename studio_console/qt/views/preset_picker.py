@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHBoxLayout,
+    QGridLayout,
     QInputDialog,
     QLabel,
     QLineEdit,
@@ -56,7 +56,8 @@ class PresetPicker(QWidget):
         self.progress_label.setWordWrap(True)
         self.switch_button = QPushButton("Switch")
         self.switch_button.clicked.connect(self._switch)
-        buttons = QHBoxLayout()
+        # Two rows of four: one row of eight made the dock 739 px wide, too wide for a 1366x768 screen.
+        buttons = QGridLayout()
         self._buttons: dict[str, QPushButton] = {}
         for text, slot in (
             ("New from current", self._create),
@@ -70,8 +71,8 @@ class PresetPicker(QWidget):
         ):
             button = QPushButton(text)
             button.clicked.connect(slot)
+            buttons.addWidget(button, len(self._buttons) // 4, len(self._buttons) % 4)
             self._buttons[text] = button
-            buttons.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.active_label)
         layout.addWidget(self.list)

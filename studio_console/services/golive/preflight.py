@@ -11,6 +11,7 @@ from studio_console.adapters.sinks.base import LocalReceiver, SecretReader, Sink
 from studio_console.domain.obs_state import ObsSnapshot, OutputPhase, VideoSettings
 from studio_console.domain.stream import (
     CheckStatus,
+    DestinationKind,
     Orientation,
     OutputProfile,
     PreflightCheck,
@@ -27,6 +28,7 @@ _KEYINT = re.compile(r"(?:^|[\s:])keyint=(\d+)")
 _PROFILE_PARAMETERS: tuple[tuple[str, str], ...] = (
     ("Output", "Mode"),
     ("SimpleOutput", "VBitrate"),
+    ("SimpleOutput", "ABitrate"),
     ("SimpleOutput", "StreamEncoder"),
     ("SimpleOutput", "UseAdvanced"),
     ("SimpleOutput", "x264Settings"),
@@ -53,6 +55,16 @@ class ObsOutputFacts:
     keyframe_interval_s: float | None
     # How the keyframe interval was found, for the sentence ("custom x264 options", "automatic").
     keyframe_source: str
+    # The stream encoder's codec ("h264", "hevc", "av1") when the output mode reveals the encoder.
+    video_codec: str | None = None
+    audio_bitrate_kbps: int | None = None
+
+    @property
+    def total_bitrate_kbps(self) -> int | None:
+        """Video + audio: what one destination is sent."""
+        if self.bitrate_kbps is None:
+            return None
+        return self.bitrate_kbps + (self.audio_bitrate_kbps or 0)
 
 
 async def read_obs_output(session: PreflightSession) -> ObsOutputFacts:
@@ -68,14 +80,21 @@ async def read_obs_output(session: PreflightSession) -> ObsOutputFacts:
     fps = video.fps_numerator / max(1, video.fps_denominator)
     mode = str(params.get("Output/Mode") or "Simple")
     bitrate: int | None = None
+    audio_bitrate: int | None = None
     keyframe: float | None = None
+    codec: str | None = None
     source = "unknown"
     if mode == "Simple":
         try:
             bitrate = int(params.get("SimpleOutput/VBitrate") or 2500)
         except ValueError:
             bitrate = None
+        try:
+            audio_bitrate = int(params.get("SimpleOutput/ABitrate") or 160)
+        except ValueError:
+            audio_bitrate = None
         encoder = str(params.get("SimpleOutput/StreamEncoder") or "x264")
+        codec = encoder_codec(encoder)
         custom = str(params.get("SimpleOutput/x264Settings") or "")
         use_custom = str(params.get("SimpleOutput/UseAdvanced") or "false").lower() == "true"
         match = _KEYINT.search(custom) if use_custom and encoder == "x264" else None
@@ -91,7 +110,19 @@ async def read_obs_output(session: PreflightSession) -> ObsOutputFacts:
         bitrate_kbps=bitrate,
         keyframe_interval_s=keyframe,
         keyframe_source=source,
+        video_codec=codec,
+        audio_bitrate_kbps=audio_bitrate,
     )
+
+
+def encoder_codec(encoder: str) -> str:
+    """The codec of an OBS simple-mode stream encoder id ("x264", "nvenc", "nvenc_hevc", "qsv_av1"...)."""
+    name = encoder.lower()
+    if "hevc" in name or "h265" in name:
+        return "hevc"
+    if "av1" in name:
+        return "av1"
+    return "h264"
 
 
 async def check_destination(
@@ -119,9 +150,89 @@ async def check_destination(
             checks.append(check("obs", CheckStatus.FAIL, f"Could not read OBS's output settings: {exc}"))
         else:
             checks += output_checks(facts, sink.target().profile, sink.display_name, rehearsal)
+            checks.append(codec_check(facts, sink.kind, sink.display_name, rehearsal))
     if not isinstance(sink, LocalReceiver):
         checks.append(rehearsal_check(rehearsal))
     return PreflightResult(sink_id=sink.sink_id, destination=sink.display_name, checks=tuple(checks))
+
+
+async def check_destinations(
+    session: PreflightSession,
+    sinks: Sequence[Sink],
+    secrets: SecretReader,
+    rehearsal: ReceivedStreamInfo | None,
+    *,
+    obs_busy: str | None = None,
+) -> tuple[tuple[PreflightResult, ...], ObsOutputFacts | None]:
+    """Every destination checked against OBS's output, read once (going live to several).
+
+    ``obs_busy``: why OBS's current stream rules the relay out (it streams straight to a platform), a
+    failure for each destination. Returns the results in ``sinks`` order and OBS's output facts.
+    """
+    facts: ObsOutputFacts | None = None
+    shared: list[PreflightCheck] = []
+    snap = session.snapshot
+    if not snap.connection.connected:
+        shared.append(check("obs", CheckStatus.FAIL, "OBS is not connected."))
+    else:
+        if obs_busy is not None:
+            shared.append(check("obs", CheckStatus.FAIL, obs_busy))
+        try:
+            facts = await read_obs_output(session)
+        except ObsError as exc:
+            shared.append(check("obs", CheckStatus.FAIL, f"Could not read OBS's output settings: {exc}"))
+    results: list[PreflightResult] = []
+    for sink in sinks:
+        checks = [*sink.preflight(secrets), *shared]
+        if facts is not None:
+            checks += output_checks(facts, sink.target().profile, sink.display_name, rehearsal)
+            checks.append(codec_check(facts, sink.kind, sink.display_name, rehearsal))
+        checks.append(rehearsal_check(rehearsal))
+        results.append(PreflightResult(sink_id=sink.sink_id, destination=sink.display_name, checks=tuple(checks)))
+    return tuple(results), facts
+
+
+# The video codecs each platform takes over RTMP(S). A custom server is only known to take H.264 (FLV's
+# own codec): anything else there is a warning. YouTube takes HEVC and AV1 through enhanced RTMP.
+ACCEPTED_VIDEO_CODECS: dict[DestinationKind, tuple[str, ...]] = {
+    DestinationKind.TIKTOK: ("h264",),
+    DestinationKind.TWITCH: ("h264",),
+    DestinationKind.YOUTUBE: ("h264", "hevc", "av1"),
+    DestinationKind.CUSTOM_RTMP: ("h264",),
+    DestinationKind.LOCAL_TEST: ("h264", "hevc", "av1"),
+}
+# Every RTMP platform here takes AAC audio (OBS's default); others (Opus) are refused or silent.
+ACCEPTED_AUDIO_CODECS = ("aac",)
+
+
+def codec_check(
+    facts: ObsOutputFacts, kind: DestinationKind, destination: str, rehearsal: ReceivedStreamInfo | None
+) -> PreflightCheck:
+    """The stream's video and audio codecs against what the destination's platform takes."""
+    video, origin = facts.video_codec, "OBS's encoder"
+    if video is None and rehearsal is not None and rehearsal.video_codec:
+        video, origin = rehearsal.video_codec, "measured in the last rehearsal"
+    audio = rehearsal.audio_codec if rehearsal is not None and rehearsal.audio_codec else None
+    accepted = ACCEPTED_VIDEO_CODECS.get(kind, ("h264",))
+    if video is None:
+        return check(
+            "codec",
+            CheckStatus.WARN,
+            f"Video codec unknown ({facts.mode} output mode): {destination} takes {', '.join(accepted)}.",
+        )
+    text = f"Video {video} ({origin})"
+    if video not in accepted:
+        status = CheckStatus.WARN if kind is DestinationKind.CUSTOM_RTMP else CheckStatus.FAIL
+        return check(
+            "codec",
+            status,
+            f"{text}; {destination} takes {', '.join(accepted)}: choose an H.264 encoder (Settings > Output).",
+        )
+    if audio is not None and audio not in ACCEPTED_AUDIO_CODECS:
+        return check(
+            "codec", CheckStatus.FAIL, f"{text}, audio {audio}; {destination} takes AAC audio (Settings > Output)."
+        )
+    return check("codec", CheckStatus.PASS, f"{text}{', audio ' + audio if audio else ''}.")
 
 
 def check(name: str, status: CheckStatus, sentence: str) -> PreflightCheck:

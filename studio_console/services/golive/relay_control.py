@@ -87,6 +87,14 @@ class RelayControl:
                 return sink, sink.relay
         raise GoLiveError("Relaying needs the local test server destination: add it in the Output panel.")
 
+    def receiver_id(self) -> str | None:
+        """The destination OBS streams to for the relay (the local test server), or None without one."""
+        try:
+            sink, _relay = self._receiver()
+        except GoLiveError:
+            return None
+        return sink.sink_id
+
     def _notify(self, status: RelayDestinationStatus) -> None:
         for listener in list(self._listeners):
             try:
@@ -141,6 +149,23 @@ class RelayControl:
         sink = self._destination(destination_id)
         if sink.is_real_audience:
             self._take_confirmation(sink, confirmation)
+        return await self._relay_to(sink)
+
+    async def retry(self, destination_id: str) -> RelayDestinationStatus:
+        """Connect again now (a destination ``retrying`` or ``failed``), without waiting for the back-off.
+
+        No new confirmation: the operator confirmed this destination when starting it and has not
+        stopped it since. A stopped destination is started with ``start`` (and confirmed again).
+        """
+        sink = self._destination(destination_id)
+        _receiver, relay = self._receiver()
+        status = relay.status(sink.sink_id)
+        if status is None or status.state not in (RelayState.RETRYING, RelayState.FAILED):
+            state = status.state.value if status is not None else "stopped"
+            raise GoLiveError(f"{sink.display_name} is {state}: only a retrying or failed destination is retried.")
+        return await self._relay_to(sink)
+
+    async def _relay_to(self, sink: Sink) -> RelayDestinationStatus:
         receiver, relay = self._receiver()
         service = await sink.stream_settings(self.golive.secrets)
         url = service.server.rstrip("/") + ("/" + service.key if service.key else "")
