@@ -251,6 +251,27 @@ def test_without_ffmpegs_libraries_rtmps_fails_plainly_and_never_streams_unverif
     assert proxy.handshakes == 0
 
 
+def test_without_ffmpegs_libraries_plain_rtmp_still_goes_live_through_pyav(
+    nginx: NginxRtmp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to verify on plain RTMP: a platform where the libraries are not found keeps its RTMP destinations."""
+
+    def unavailable() -> None:
+        raise PublishUnavailable("RTMPS is unavailable: test")
+
+    monkeypatch.setattr(publish_io, "libav", unavailable)
+    history: list[RelayDestinationStatus] = []
+
+    async def main() -> None:
+        async with relaying(history) as server:
+            server.relay.start(RelayTarget("plain", "Plain", f"{nginx.url}/{KEY}"))
+            await until(lambda: state(server, "plain").state is RelayState.LIVE, "live over plain rtmp")
+            streams = await asyncio.to_thread(probe, f"{nginx.url}/{KEY}")
+            assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+
+    asyncio.run(main())
+
+
 def test_the_default_trust_is_a_ca_file_ffmpeg_can_read() -> None:
     # PyAV's GnuTLS looks for /etc/pki/tls/cert.pem, which Debian does not have: a real file must be passed.
     path = default_ca_file()

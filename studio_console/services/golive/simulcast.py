@@ -117,7 +117,7 @@ class Simulcast:
     # -- turning destinations on -------------------------------------------------------------------
 
     def set_turned_on(self, destination_id: str, on: bool) -> None:
-        """Tick or untick a destination for "Go live to all turned on" (``on_turned_on`` keeps it for the next start)."""
+        """Tick or untick a destination for "Go live to all turned on"; ``on_turned_on`` keeps the ticks."""
         ids = [d.sink_id for d in self.relayable()]
         if destination_id not in ids:
             raise UnknownDestination(f"{self.golive.destinations.name(destination_id)} cannot be relayed to.")

@@ -216,20 +216,27 @@ class _Output:
         return not self.stop_event.wait(delay)
 
     def _open(self, av: Any, session: RelaySession) -> tuple[OutputContainer, dict[bool, Stream]]:
+        # A live connection cannot seek back to patch duration and size into the header;
+        # every packet leaves as soon as it is muxed.
+        flv_options = {"flvflags": "no_duration_filesize", "flush_packets": "1"}
         # FFmpeg's own rtmp/rtmps, opened outside PyAV so TLS is verified and the GIL is free (publish_io.py).
-        connection = PublishConnection(self.target.url, ca_file=self.target.ca_file, stop_event=self.stop_event)
-        connection.open()
+        opened = PublishConnection(self.target.url, ca_file=self.target.ca_file, stop_event=self.stop_event)
+        connection: PublishConnection | None = opened
+        try:
+            opened.open()
+        except PublishUnavailable:
+            if not self.target.url.lower().startswith("rtmp://"):
+                raise  # RTMPS is never streamed unverified
+            # Plain RTMP has nothing to verify: PyAV's own way still works (it holds the GIL while connecting).
+            log.warning("relay to %s: publishing through PyAV directly", self.target.display_name)
+            connection = None
         try:
             container: OutputContainer = av.open(
-                connection,
-                "w",
-                format="flv",
-                # A live connection cannot seek back to patch duration and size into the header;
-                # every packet leaves as soon as it is muxed.
-                options={"flvflags": "no_duration_filesize", "flush_packets": "1"},
+                connection if connection is not None else self.target.url, "w", format="flv", options=flv_options
             )
         except BaseException:
-            connection.close()
+            if connection is not None:
+                connection.close()
             raise
         self.connection = connection
         try:
@@ -331,13 +338,15 @@ class _Output:
         return sent
 
 
-def _close(container: OutputContainer, connection: PublishConnection) -> None:
+def _close(container: OutputContainer, connection: PublishConnection | None) -> None:
     """The trailer first (it writes through the connection), then the publish itself."""
-    connection.finish()
+    if connection is not None:
+        connection.finish()
     with contextlib.suppress(Exception):
         container.close()
-    with contextlib.suppress(Exception):
-        connection.close()
+    if connection is not None:
+        with contextlib.suppress(Exception):
+            connection.close()
 
 
 def _is_permanent(exc: BaseException, described: str) -> bool:
