@@ -70,6 +70,15 @@ def _existing_file(text: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def golive_error_to_http(exc: GoLiveError) -> HttpError:
+    """One mapping from going-live refusals to HTTP answers (stream, relayed destinations, several at once)."""
+    if isinstance(exc, NeedsConfirmation):
+        return HttpError(409, str(exc), needs_confirmation=True)
+    if isinstance(exc, UnknownDestination):
+        return HttpError(404, str(exc))
+    return HttpError(409, str(exc))
+
+
 def obs_error_to_http(exc: ObsError) -> HttpError:
     """One mapping from OBS-layer failures to HTTP answers, for every endpoint."""
     if isinstance(exc, ObsNotConnected):
@@ -103,12 +112,8 @@ class RemoteControl:
         async def start(request: Request) -> dict[str, Any]:
             try:
                 await golive.start_remote()
-            except NeedsConfirmation as exc:
-                raise HttpError(409, str(exc), needs_confirmation=True) from exc
-            except UnknownDestination as exc:
-                raise HttpError(404, str(exc)) from exc
             except GoLiveError as exc:
-                raise HttpError(409, str(exc)) from exc
+                raise golive_error_to_http(exc) from exc
             return {"ok": True, "destination": golive.selected.display_name, "phase": golive.status.phase.value}
 
         async def stop(request: Request) -> dict[str, Any]:

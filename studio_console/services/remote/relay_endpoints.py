@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from studio_console.adapters.http_server import HttpError, Request
-from studio_console.services.golive.errors import GoLiveError, NeedsConfirmation, UnknownDestination
+from studio_console.services.golive.errors import GoLiveError, UnknownDestination
 from studio_console.services.golive.relay_control import RelayControl
 from studio_console.services.golive.simulcast import Simulcast
+from studio_console.services.remote.control import golive_error_to_http
 
 if TYPE_CHECKING:
     from studio_console.services.remote.control import RemoteControl
@@ -30,12 +31,8 @@ def attach_relay(remote: RemoteControl, control: RelayControl, simulcast: Simulc
         destination_id = request.params["destination_id"]
         try:
             status = await control.start(destination_id)
-        except NeedsConfirmation as exc:
-            raise HttpError(409, str(exc), needs_confirmation=True) from exc
-        except UnknownDestination as exc:
-            raise HttpError(404, str(exc)) from exc
         except GoLiveError as exc:
-            raise HttpError(409, str(exc)) from exc
+            raise golive_error_to_http(exc) from exc
         return {"ok": True, "destination": status.model_dump(mode="json")}
 
     async def stop(request: Request) -> dict[str, Any]:
@@ -91,12 +88,8 @@ def attach_simulcast(remote: RemoteControl, simulcast: Simulcast) -> None:
         body = request.model(StartSeveral)
         try:
             result = await simulcast.start_remote(body.ids or list(simulcast.status.turned_on))
-        except NeedsConfirmation as exc:
-            raise HttpError(409, str(exc), needs_confirmation=True) from exc
-        except UnknownDestination as exc:
-            raise HttpError(404, str(exc)) from exc
         except GoLiveError as exc:
-            raise HttpError(409, str(exc)) from exc
+            raise golive_error_to_http(exc) from exc
         return {
             "ok": bool(result.started),
             "started": [s.model_dump(mode="json") for s in result.started],
