@@ -14,11 +14,9 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from studio_console.cli import LaunchOptions
 from studio_console.core import Problem, StudioCore
 from studio_console.domain.chat import ChatMessage
 from studio_console.domain.show import ShowState
-from studio_console.obs.launcher import free_port
 from studio_console.qt.bridges.chat_bridge import ChatBridge
 from studio_console.qt.bridges.obs_bridge import ObsBridge
 from studio_console.qt.bridges.products_bridge import ProductsBridge
@@ -28,21 +26,13 @@ from studio_console.qt.views.chat_panel import ChatPanel
 from studio_console.qt.views.products_panel import ProductsPanel
 from studio_console.qt.views.scene_panel import ScenePanel
 from studio_console.qt.views.show_controls import ShowControls
-from studio_console.services.products.catalog_io import CatalogStore, demo_catalog_path, import_json
-from studio_console.settings.paths import AppPaths
-from studio_console.settings.store import SettingsStore
+from tests.helpers.offline_core import offline_core
 from tests.helpers.picture_server import png_bytes
 
 
 @pytest.fixture
 def core(tmp_path: Path, qloop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioCore]:
-    monkeypatch.setenv("STUDIO_CONSOLE_SECRETS", "file")
-    paths = AppPaths.under(tmp_path)
-    paths.ensure()
-    CatalogStore(paths.data_dir).save(import_json(demo_catalog_path()).catalog)
-    store = SettingsStore(paths.settings_file)
-    options = LaunchOptions(obs_port=free_port(), config_dir=tmp_path, remote_port=0)
-    studio = StudioCore(options, paths, store, store.load().settings)
+    studio, _paths = offline_core(tmp_path, monkeypatch)
 
     async def build() -> None:
         studio.products = await studio.build_products()

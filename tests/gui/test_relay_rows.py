@@ -14,7 +14,6 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel, QPushButto
 from pytestqt.qtbot import QtBot
 
 from studio_console.adapters.sinks.local_test_server import LocalTestServerSink
-from studio_console.cli import LaunchOptions
 from studio_console.core import Problem, StudioCore
 from studio_console.domain.stream import (
     CheckStatus,
@@ -32,13 +31,11 @@ from studio_console.domain.stream import (
     UploadFigure,
     UploadMeasurement,
 )
-from studio_console.obs.launcher import free_port
 from studio_console.qt.bridges.output_bridge import OutputBridge
 from studio_console.qt.dialogs.simulcast_dialog import SimulcastDialog
 from studio_console.qt.views.output_panel import OutputPanel
 from studio_console.services.golive.upload import UPLOAD_FILE
-from studio_console.settings.paths import AppPaths
-from studio_console.settings.store import SettingsStore
+from tests.helpers.offline_core import offline_core
 
 HOSTILE = "<img src=/etc/passwd><b>refused</b>"
 DESTINATIONS = (
@@ -251,13 +248,8 @@ def test_confirming_emits_the_token_and_cancelling_emits_nothing(qtbot: QtBot) -
 
 @pytest.fixture
 def core(tmp_path: Path, qloop: asyncio.AbstractEventLoop, monkeypatch: pytest.MonkeyPatch) -> Iterator[StudioCore]:
-    monkeypatch.setenv("STUDIO_CONSOLE_SECRETS", "file")
-    paths = AppPaths.under(tmp_path)
-    paths.ensure()
+    studio, paths = offline_core(tmp_path, monkeypatch, demo_catalog=False)
     (paths.data_dir / UPLOAD_FILE).write_text("{broken", encoding="utf-8")
-    store = SettingsStore(paths.settings_file)
-    options = LaunchOptions(obs_port=free_port(), config_dir=tmp_path, remote_port=0)
-    studio = StudioCore(options, paths, store, store.load().settings)
 
     async def build() -> None:
         studio.golive = studio.build_golive()
