@@ -21,51 +21,17 @@ from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
 from tests.e2e.test_app_with_obs import App, app  # noqa: F401 (the app fixture)
 from tests.e2e.test_sinks import studio
+from tests.helpers.ffprobe import stream_info, video_packet_times
 from tests.helpers.servers import NginxRtmp, RunningObs, start_nginx_rtmp
+
+# How long ffprobe waits on a destination that is silent: OBS under load takes a while to reach it.
+E2E_WAIT_S = 15.0
 
 
 async def until(condition: Callable[[], bool]) -> None:
     """pytest-timeout ends a test that never gets there."""
     while not condition():
         await asyncio.sleep(0.1)
-
-
-def probe(url: str) -> dict[str, dict[str, object]]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-rw_timeout", "15000000", "-show_streams", "-of", "json", url],
-        capture_output=True,
-        text=True,
-        timeout=40,
-        check=True,
-    ).stdout
-    return {s["codec_type"]: s for s in json.loads(out)["streams"]}
-
-
-def video_times(url: str, packets: int) -> list[float]:
-    """Video packet timestamps (seconds) a new viewer of ``url`` receives, in arrival order."""
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-rw_timeout",
-            "15000000",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=dts_time",
-            "-read_intervals",
-            f"%+#{packets}",
-            "-of",
-            "csv=p=0",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    return [float(line) for line in out.split() if line and line != "N/A"]
 
 
 @pytest.mark.timeout(290)
@@ -108,7 +74,7 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
             video = service.session.snapshot.video
             assert video is not None
             for url in urls:
-                streams = await asyncio.to_thread(probe, url)
+                streams = await asyncio.to_thread(stream_info, url, E2E_WAIT_S)
                 assert "video" in streams, (streams, local.relay.statuses)
                 assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
                 assert (streams["video"]["width"], streams["video"]["height"]) == (
@@ -128,7 +94,7 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
             retrying = local.relay.status(ids[1])
             assert retrying is not None and retrying.attempt >= 1 and retrying.next_retry_at is not None
             for i in (0, 2):
-                times = await asyncio.to_thread(video_times, urls[i], int(fps * keyint * 2))
+                times = await asyncio.to_thread(video_packet_times, urls[i], int(fps * keyint * 2), E2E_WAIT_S)
                 gaps = [b - a for a, b in itertools.pairwise(times)]
                 assert times and max(gaps) <= keyint + 0.1, (i, max(gaps), keyint)
                 assert state(i) is RelayState.LIVE
@@ -136,7 +102,7 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
             # It comes back on the same port: live again within its back-off, and it decodes.
             nginxes[1] = await asyncio.to_thread(start_nginx_rtmp, tmp_path / "nginx1b", port)
             await until(lambda: state(1) is RelayState.LIVE)
-            streams = await asyncio.to_thread(probe, urls[1])
+            streams = await asyncio.to_thread(stream_info, urls[1], E2E_WAIT_S)
             assert streams["video"]["codec_name"] == "h264"
             decoded = await asyncio.to_thread(
                 subprocess.run,
@@ -160,7 +126,7 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
             assert decoded.returncode == 0, decoded.stderr
 
             # OBS is SIGKILLed and started again: every destination resumes, timestamps keep increasing.
-            before = [max(await asyncio.to_thread(video_times, url, 5)) for url in urls]
+            before = [max(await asyncio.to_thread(video_packet_times, url, 5, E2E_WAIT_S)) for url in urls]
             sessions = local.server.status.publish_sessions
             await asyncio.to_thread(own_obs.kill)
             await asyncio.to_thread(own_obs.restart)
@@ -168,7 +134,7 @@ def test_one_obs_stream_relayed_to_three_servers_survives_a_server_and_obs_dying
             await until(lambda: local.server.status.publish_sessions > sessions)
             await until(lambda: local.server.status.state is LocalServerState.RECEIVING)
             await until(lambda: all(state(i) is RelayState.LIVE for i in range(3)))
-            after = [min(await asyncio.to_thread(video_times, url, 5)) for url in urls]
+            after = [min(await asyncio.to_thread(video_packet_times, url, 5, E2E_WAIT_S)) for url in urls]
             assert all(a > b for a, b in zip(after, before, strict=True)), (before, after)
             assert service.session.snapshot.stream.phase is not OutputPhase.STOPPED
             control.close()

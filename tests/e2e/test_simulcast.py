@@ -14,8 +14,9 @@ from studio_console.services.golive.simulcast import Simulcast
 from studio_console.services.golive.upload import UploadStore
 from studio_console.settings.model import Settings
 from studio_console.settings.secrets import SecretStore
-from tests.e2e.test_relay import probe, until
+from tests.e2e.test_relay import E2E_WAIT_S, until
 from tests.e2e.test_sinks import studio
+from tests.helpers.ffprobe import stream_info
 from tests.helpers.servers import NginxRtmp, RunningObs, start_nginx_rtmp
 
 
@@ -69,7 +70,7 @@ def test_going_live_to_three_through_one_confirmation_and_the_rehearsal_figure_i
                 await until(lambda: all(state(i) is RelayState.LIVE for i in range(3)))
                 assert service.status.active_sink == "local_test_server"  # OBS streams once, to this PC
                 for nginx, key in zip(nginxes, keys, strict=True):
-                    streams = await asyncio.to_thread(probe, f"{nginx.url}/{key}")
+                    streams = await asyncio.to_thread(stream_info, f"{nginx.url}/{key}", E2E_WAIT_S)
                     assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
                 # A full window with all three live: the relay's sustained total is measured.
                 await until(lambda: (best := simulcast.meter.best) is not None and best.destinations == 3)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 from studio_console.adapters.sinks.local_test_server import LocalTestServer
 from studio_console.adapters.sinks.local_test_server.relay import RelayTarget
 from studio_console.domain.stream import RelayDestinationStatus, RelayState
+from tests.helpers.ffprobe import stream_info, video_packet_times
 from tests.helpers.rtmp_publisher import RtmpPublisher
 from tests.helpers.servers import NginxRtmp, start_nginx_rtmp
 
@@ -21,45 +20,6 @@ async def until(condition: Callable[[], bool], what: str) -> None:
     while not condition():
         await asyncio.sleep(0.05)
     assert condition(), what
-
-
-def probe(url: str) -> dict[str, dict[str, object]]:
-    """ffprobe the stream a destination is receiving: codec and size per stream type."""
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-rw_timeout", "8000000", "-show_streams", "-of", "json", url],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
-    return {s["codec_type"]: s for s in json.loads(out)["streams"]}
-
-
-def frame_times(url: str, frames: int = 20) -> list[float]:
-    """Video packet timestamps (seconds) read from a destination, in arrival order."""
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-rw_timeout",
-            "8000000",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "packet=dts_time",
-            "-read_intervals",
-            f"%+#{frames}",
-            "-of",
-            "csv=p=0",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
-    return [float(line) for line in out.split() if line and line != "N/A"]
 
 
 def state_of(server: LocalTestServer, destination_id: str) -> RelayDestinationStatus | None:
@@ -84,7 +44,7 @@ def test_relays_to_every_destination_and_one_failing_never_stops_the_others(tmp_
                     f"d{i} live",
                 )
             for i, nginx in enumerate(nginxes):
-                streams = await asyncio.to_thread(probe, f"{nginx.url}/key{i}")
+                streams = await asyncio.to_thread(stream_info, f"{nginx.url}/key{i}")
                 assert streams["video"]["codec_name"] == "h264"
                 assert (streams["video"]["width"], streams["video"]["height"]) == (320, 180)
                 assert streams["audio"]["codec_name"] == "aac"
@@ -102,7 +62,7 @@ def test_relays_to_every_destination_and_one_failing_never_stops_the_others(tmp_
             assert retrying.last_error and "key1" not in retrying.last_error
             sent_before = {i: state_of(server, f"d{i}").packets_sent for i in (0, 2)}  # type: ignore[union-attr]
             for i in (0, 2):
-                times = await asyncio.to_thread(frame_times, f"{nginxes[i].url}/key{i}")
+                times = await asyncio.to_thread(video_packet_times, f"{nginxes[i].url}/key{i}")
                 assert len(times) >= 10, times
                 gaps = [b - a for a, b in itertools.pairwise(times)]
                 assert max(gaps) <= 1.0, gaps  # no hole longer than one keyframe interval (1 s)
@@ -117,7 +77,7 @@ def test_relays_to_every_destination_and_one_failing_never_stops_the_others(tmp_
             nginxes[1] = await asyncio.to_thread(start_nginx_rtmp, tmp_path / "nginx1b", port)
             await until(lambda: state_of(server, "d1").state is RelayState.LIVE, "d1 live again")  # type: ignore[union-attr]
             assert state_of(server, "d1").reconnects >= 1  # type: ignore[union-attr]
-            streams = await asyncio.to_thread(probe, f"{nginxes[1].url}/key1")
+            streams = await asyncio.to_thread(stream_info, f"{nginxes[1].url}/key1")
             assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
 
             # Stopping one leaves the others live.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import select
 import socket
-import subprocess
 import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -17,10 +16,11 @@ from studio_console.adapters.sinks.local_test_server import LocalTestServer, pub
 from studio_console.adapters.sinks.local_test_server.publish_io import PublishUnavailable, default_ca_file
 from studio_console.domain.stream import RelayDestinationStatus, RelayState, RelayTarget
 from studio_console.obs.launcher import free_port
+from tests.helpers.ffprobe import decoded_video_frames, stream_info
 from tests.helpers.rtmp_publisher import RtmpPublisher
 from tests.helpers.servers import NginxRtmp, start_nginx_rtmp
 from tests.helpers.tls_proxy import ThrowawayCertificates, TlsProxy, make_certificates
-from tests.unit.test_relay import probe, until
+from tests.unit.test_relay import until
 
 KEY = "sk-rtmps-test-7f3a"
 
@@ -64,34 +64,6 @@ def state(server: LocalTestServer, destination_id: str) -> RelayDestinationStatu
     return status
 
 
-def decoded_video_frames(url: str, frames: int = 10) -> int:
-    """Decode the first ``frames`` video frames nginx serves; ffprobe counts what really decoded."""
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-rw_timeout",
-            "8000000",
-            "-count_frames",
-            "-read_intervals",
-            f"%+#{frames}",
-            "-select_streams",
-            "v",
-            "-show_entries",
-            "stream=nb_read_frames",
-            "-of",
-            "csv=p=0",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
-    return int(out.strip().splitlines()[0])
-
-
 def test_rtmps_with_the_test_ca_trusted_goes_live_and_nginx_receives_h264_aac(
     proxy: TlsProxy, nginx: NginxRtmp, certs: ThrowawayCertificates
 ) -> None:
@@ -104,7 +76,7 @@ def test_rtmps_with_the_test_ca_trusted_goes_live_and_nginx_receives_h264_aac(
             await until(lambda: state(server, "tls").state is RelayState.LIVE, "live over rtmps")
             # What nginx got came through the TLS terminator (the only way in on that port).
             assert proxy.handshakes >= 1
-            streams = await asyncio.to_thread(probe, f"{nginx.url}/{KEY}")
+            streams = await asyncio.to_thread(stream_info, f"{nginx.url}/{KEY}")
             assert streams["video"]["codec_name"] == "h264"
             assert (streams["video"]["width"], streams["video"]["height"]) == (320, 180)
             assert streams["audio"]["codec_name"] == "aac"
@@ -133,7 +105,7 @@ def test_an_rtmps_destination_lost_mid_stream_retries_and_comes_back_verified(
             terminator = await asyncio.to_thread(lambda: TlsProxy(certs, nginx.rtmp_port, terminator.port).start())
             await until(lambda: state(server, "tls").state is RelayState.LIVE, "live again")
             assert state(server, "tls").reconnects >= 1
-            streams = await asyncio.to_thread(probe, f"{nginx.url}/{KEY}")
+            streams = await asyncio.to_thread(stream_info, f"{nginx.url}/{KEY}")
             assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
 
     try:
@@ -266,7 +238,7 @@ def test_without_ffmpegs_libraries_plain_rtmp_still_goes_live_through_pyav(
         async with relaying(history) as server:
             server.relay.start(RelayTarget("plain", "Plain", f"{nginx.url}/{KEY}"))
             await until(lambda: state(server, "plain").state is RelayState.LIVE, "live over plain rtmp")
-            streams = await asyncio.to_thread(probe, f"{nginx.url}/{KEY}")
+            streams = await asyncio.to_thread(stream_info, f"{nginx.url}/{KEY}")
             assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
 
     asyncio.run(main())
