@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import time
 import urllib.error
 import urllib.request
@@ -141,7 +142,7 @@ def studio_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def test_switching_presets_through_the_api_changes_obs_card_destination_and_chat(
-    own_obs: RunningObs, nginx_rtmp: NginxRtmp, studio_root: Path, tmp_path: Path
+    own_obs: RunningObs, nginx_rtmp: NginxRtmp, studio_root: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     make_collections(own_obs)
     paths = AppPaths.under(studio_root)
@@ -249,7 +250,11 @@ def test_switching_presets_through_the_api_changes_obs_card_destination_and_chat
         finally:
             await core.close()
 
-    asyncio.run(main())
+    with caplog.at_level(logging.WARNING, logger="studio_console.services.overlay"):
+        asyncio.run(main())
+    # After each collection switch the overlay nests into the new collection's scenes only.
+    stale = [r.getMessage() for r in caplog.records if "cannot nest the overlay" in r.getMessage()]
+    assert not stale, stale
 
 
 def test_the_presets_dock_lists_the_days_shows_and_switches_from_a_click(
